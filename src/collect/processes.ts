@@ -1,0 +1,115 @@
+/**
+ * Every process, read from its /proc/<pid> files. A process that exits while we read it is skipped and
+ * counted; a file we may not read leaves its fields undefined and is listed in `unreadable`; a malformed
+ * file skips that one process with a note (never the whole snapshot).
+ */
+import { ParseError } from '../util/errors.js';
+import type { Read, ReadFailure } from '../util/proc-io.js';
+import { readLink } from '../util/proc-io.js';
+import { userName } from '../util/users.js';
+import { isKernelThread, readPidStat, type PidStat } from '../procfs/pid-stat.js';
+import { readPidStatus } from '../procfs/pid-status.js';
+import { readPidCmdline } from '../procfs/pid-cmdline.js';
+import { readPidSmapsRollup } from '../procfs/pid-smaps-rollup.js';
+import { readPidMaps } from '../procfs/pid-maps.js';
+import { readPidLimits } from '../procfs/pid-limits.js';
+import { pmapTotals } from './pmap.js';
+import type { ProcessInfo, ReadProblems } from './types.js';
+
+export interface ProcessReadOptions {
+  /** smaps_rollup: PSS/USS (costly on big hosts: the kernel walks page tables). */
+  pss: boolean;
+  /** maps: the `pmap -d` totals. */
+  maps: boolean;
+  pageSizeBytes: number;
+}
+
+/** Outcome of a per-file read: its value, or why not. Gone means the whole process is gone. */
+class Gone extends Error {}
+
+export function readProcess(
+  procRoot: string,
+  pid: number,
+  o: ProcessReadOptions,
+  problems: ReadProblems,
+): { info: ProcessInfo; stat: PidStat } | undefined {
+  const unreadable: string[] = [];
+  const take = <T>(source: string, r: Read<T>): T | undefined => {
+    if (r.ok) return r.value;
+    return failed(source, r.failure);
+  };
+  const failed = (source: string, f: ReadFailure): undefined => {
+    if (f.kind === 'gone') throw new Gone();
+    if (f.kind === 'denied') unreadable.push(source);
+    return undefined;
+  };
+  try {
+    const st = readPidStat(procRoot, pid);
+    if (!st.ok) {
+      if (st.failure.kind === 'denied') problems.denied.push({ pid, comm: undefined, sources: ['stat'] });
+      else problems.vanished++;
+      return undefined;
+    }
+    const stat = st.value;
+    const kthread = isKernelThread(stat);
+    const status = take('status', readPidStatus(procRoot, pid));
+    const argv = kthread ? [] : (take('cmdline', readPidCmdline(procRoot, pid)) ?? []);
+    let exe: string | undefined;
+    if (!kthread) {
+      const l = readLink(`${procRoot}/${pid}/exe`, true);
+      // A zombie has no exe (ENOENT) while the process is still there: unknown, not gone.
+      if (l.ok) exe = l.target;
+      else if (l.failure.kind === 'denied') unreadable.push('exe');
+    }
+    const rollup = o.pss && !kthread ? take('smaps_rollup', readPidSmapsRollup(procRoot, pid)) : undefined;
+    const maps = o.maps && !kthread ? take('maps', readPidMaps(procRoot, pid)) : undefined;
+    const limits = kthread ? undefined : take('limits', readPidLimits(procRoot, pid));
+    const totals = maps ? pmapTotals(maps) : undefined;
+    const uid = status?.uid?.effective;
+    const info: ProcessInfo = {
+      pid,
+      ppid: stat.ppid,
+      startTimeTicks: stat.startTimeTicks,
+      comm: stat.comm,
+      exe,
+      cmdline: argv.join(' '),
+      argv,
+      uid,
+      user: userName(uid),
+      state: stat.state,
+      threads: stat.threads,
+      kernelThread: kthread,
+      cpuPercent: undefined,
+      utimeTicks: stat.utimeTicks,
+      stimeTicks: stat.stimeTicks,
+      rssBytes: status?.vmRssBytes ?? (kthread ? undefined : stat.rssPages * o.pageSizeBytes),
+      pssBytes: rollup?.pssBytes,
+      ussBytes: rollup?.ussBytes,
+      anonBytes: status?.rssAnonBytes ?? rollup?.anonymousBytes,
+      swapBytes: status?.vmSwapBytes ?? rollup?.swapBytes,
+      sharedBytes:
+        status?.rssFileBytes !== undefined && status.rssShmemBytes !== undefined
+          ? status.rssFileBytes + status.rssShmemBytes
+          : undefined,
+      vszBytes: stat.vszBytes,
+      mappedBytes: totals?.mappedBytes,
+      writeablePrivateBytes: totals?.writeablePrivateBytes,
+      fdCount: undefined,
+      fdLimit: limits?.openFiles?.soft,
+      sockets: undefined,
+      unreadable,
+    };
+    if (unreadable.length > 0) problems.denied.push({ pid, comm: stat.comm, sources: unreadable });
+    return { info, stat };
+  } catch (err) {
+    if (err instanceof Gone) {
+      problems.vanished++;
+      return undefined;
+    }
+    if (err instanceof ParseError) {
+      problems.skipped.push({ pid, reason: err.message });
+      return undefined;
+    }
+    throw err;
+  }
+}
