@@ -90,7 +90,8 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
 
   // Second CPU reading. Whatever time the reads above took counts toward the window.
   const elapsed = performance.now() - t0;
-  if (elapsed < cpuWindowMs) await (o.sleep ?? sleep)(cpuWindowMs - elapsed);
+  // Timers may fire a little early; ask for a millisecond more so the window is never short.
+  if (elapsed < cpuWindowMs) await (o.sleep ?? sleep)(cpuWindowMs - elapsed + 1);
   const windowMs = time('cpu', () => measureCpu(proc, processes, performance.now() - t0));
   const host1 = readHost(o.roots, undefined, { cpuOnly: true });
   const host = hostCpuPercent(host0, host1);

@@ -52,7 +52,7 @@ export function readSocketTables(procRoot: string, opts: TableOptions = {}): Soc
   for (const t of tables) {
     if (t === undefined) continue;
     // Aggregate by (remote address index, state code) as one integer; strings only once per pair.
-    const own = t.addresses.map((a) => ownAddresses.has(a));
+    const own = t.addresses.map((a) => isOwnAddress(a, ownAddresses));
     const pairs = new Map<number, number>();
     for (let i = 0; i < t.length; i++) {
       const code = t.state[i] ?? 0;
@@ -85,6 +85,11 @@ export function readSocketTables(procRoot: string, opts: TableOptions = {}): Soc
     time('net/unix', () => readInodes(procRoot, 'unix', unixInodes));
   }
   return { states, remotes, localRemotes, tcpStateByInode, udpInodes, unixInodes, ownAddresses, timings };
+}
+
+/** The host's own addresses, plus all of 127.0.0.0/8, which is local whatever fib_trie lists. */
+export function isOwnAddress(a: string, own: ReadonlySet<string>): boolean {
+  return own.has(a) || a.startsWith('127.') || a === '::1';
 }
 
 export function topRemotes(m: Map<string, number> | undefined, n: number): RemoteCount[] {

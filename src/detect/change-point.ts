@@ -198,7 +198,7 @@ export interface LevelShift {
   onsetIndex: number;
   /** Mean of the segment before the change. */
   before: number;
-  /** Mean of the segment after the change. */
+  /** Mean of the stretch after the change that stayed above before + persistFraction·rise. */
   after: number;
   /** (after − before) / σ. */
   sizeSigma: number;
@@ -213,9 +213,70 @@ export interface ShiftOptions extends PeltOptions {
   persistFraction?: number;
 }
 
-/** Every upward level shift PELT finds that is at least minShiftSigma·σ, oldest first. */
+/**
+ * PELT with bounded cost on long series. PELT's pruning makes it linear only when changes keep arriving;
+ * on a long quiet stretch its candidate set grows and it turns quadratic (7,200 samples ≈ 26 M cost
+ * evaluations). Above `COARSE_ABOVE` samples: PELT on block means (σ/√b, the same total penalty), then
+ * each change is placed by the best single split of the raw samples within two blocks of it, so the
+ * onset keeps sample precision.
+ */
+export const COARSE_ABOVE = 1000;
+const COARSE_POINTS = 400;
+
+export function peltLong(values: Series, opts: PeltOptions = {}): ChangePoints {
+  const n = values.length;
+  if (n <= COARSE_ABOVE) return pelt(values, opts);
+  const sigma = opts.sigma ?? robustSigma(values);
+  const b = Math.ceil(n / COARSE_POINTS);
+  const nb = Math.floor(n / b);
+  const means = new Float64Array(nb);
+  for (let k = 0; k < nb; k++) {
+    // the last block absorbs the remainder
+    const end = k === nb - 1 ? n : (k + 1) * b;
+    let sum = 0;
+    for (let i = k * b; i < end; i++) sum += values[i]!;
+    means[k] = sum / (end - k * b);
+  }
+  const coarse = pelt(means, {
+    penalty: penaltyValue(opts.penalty ?? 'MBIC', n),
+    minSegmentLength: Math.max(1, Math.ceil((opts.minSegmentLength ?? 1) / b)),
+    sigma: sigma > 0 ? sigma / Math.sqrt(b) : undefined,
+  });
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + values[i]!;
+  const bounds = [0, ...coarse.changes.map((c) => c * b), n];
+  const refined: number[] = [];
+  for (let k = 1; k + 1 < bounds.length; k++) {
+    const lo = refined.length > 0 ? refined[refined.length - 1]! : 0;
+    const hi = bounds[k + 1]!;
+    const c = bounds[k]!;
+    let best = c;
+    let bestScore = -Infinity;
+    // the split of [lo, hi) with the largest between-segment sum of squares
+    for (let sp = Math.max(lo + 1, c - 2 * b); sp <= Math.min(hi - 1, c + 2 * b); sp++) {
+      const left = prefix[sp]! - prefix[lo]!;
+      const right = prefix[hi]! - prefix[sp]!;
+      const score = (left * left) / (sp - lo) + (right * right) / (hi - sp);
+      if (score > bestScore) {
+        bestScore = score;
+        best = sp;
+      }
+    }
+    refined.push(best);
+  }
+  const all = [0, ...refined, n];
+  const segments: Segment[] = [];
+  for (let i = 0; i + 1 < all.length; i++) {
+    const a = all[i]!;
+    const z = all[i + 1]!;
+    segments.push({ start: a, end: z, mean: (prefix[z]! - prefix[a]!) / (z - a) });
+  }
+  return { changes: refined, segments, penalty: coarse.penalty, sigma };
+}
+
+/** Every upward level shift PELT finds that is at least minShiftSigma·σ, oldest first (peltLong above 1,000 samples). */
 export function upwardShifts(values: Series, opts: ShiftOptions = {}): LevelShift[] {
-  const cp = pelt(values, opts);
+  const cp = peltLong(values, opts);
   const minSize = opts.minShiftSigma ?? 3;
   const keep = opts.persistFraction ?? 0.5;
   const out: LevelShift[] = [];
@@ -229,7 +290,16 @@ export function upwardShifts(values: Series, opts: ShiftOptions = {}): LevelShif
     const floor = prev.mean + keep * rise;
     let persistent = true;
     for (let j = i + 1; j < segs.length; j++) if (segs[j]!.mean < floor) persistent = false;
-    out.push({ onsetIndex: cur.start, before: prev.mean, after: cur.mean, sizeSigma, persistent });
+    // The level after is the mean of the whole stretch that stayed up, not of the first segment alone:
+    // on noisy data PELT may cut a long plateau into pieces whose own means wander.
+    let sum = 0;
+    let len = 0;
+    for (let j = i; j < segs.length && segs[j]!.mean >= floor; j++) {
+      sum += segs[j]!.mean * (segs[j]!.end - segs[j]!.start);
+      len += segs[j]!.end - segs[j]!.start;
+    }
+    const after = sum / len;
+    out.push({ onsetIndex: cur.start, before: prev.mean, after, sizeSigma, persistent });
   }
   return out;
 }

@@ -8,8 +8,8 @@
  *    are counted in samples (≈ n / TARGET_FLOOR_POINTS), so a 100 ms test and five days at one minute run
  *    the same code on the same number of floor points.
  * 2. Daily cycle (only when the series spans ≥ 2 days of wall time). Day-over-day differences of the
- *    floor give the slope a daily cycle cannot fake ("same hour yesterday"); the hour-of-day profile of
- *    the detrended floor is removed before the trend test.
+ *    floor give the slope a daily cycle cannot fake ("same hour yesterday"); a daily profile (24 h and
+ *    12 h harmonics) fitted to the detrended floor is removed before the trend test.
  * 3. Trend. Mann–Kendall on the floor with the Hamed–Rao variance correction (the floor is still
  *    autocorrelated), Theil–Sen slope with its interval widened by the same correction.
  * 4. Vetoes. Growth that is slowing (first vs last third of the floor: a cache warming to a plateau),
@@ -63,7 +63,7 @@ export const JUMP_SHARE = 0.8;
 /** ...and the piecewise-constant fit must leave at most this share of the straight line's squared residuals. */
 export const STEP_FIT_RATIO = 0.6;
 /** ...and the slope left inside the segments is below this share of the overall slope. */
-export const STEP_WITHIN_SHARE = 0.25;
+export const STEP_WITHIN_SHARE = 0.4;
 /** A staircase needs at least this many upward jumps to be called stepwise (an fd leak in bursts). */
 export const STEPWISE_MIN_JUMPS = 3;
 /** A GC drop exceeds this many robust σ of the sample-to-sample differences... */
@@ -88,10 +88,11 @@ export const SUBSAMPLE = 2048;
 export const DAY_MS = 86_400_000;
 /** Daily rules need two days: one to compare, one to compare against. */
 export const MIN_DAYS_FOR_DAILY = 2;
-/** Hour-of-day bins of the daily profile. */
-export const DAILY_BINS = 24;
-/** A daily profile is removed only if its range exceeds this many σ of what is left (else it is noise). */
-export const DAILY_MIN_AMPLITUDE_SIGMA = 3;
+/**
+ * A daily profile is removed only if its F statistic (4 and m − 5 degrees of freedom) reaches this:
+ * F(4, 100) = 5 has p ≈ 0.001, so noise is almost never "deseasonalised".
+ */
+export const DAILY_MIN_F = 5;
 /** Daily veto: day-over-day growth below this share of the fitted slope means the trend is the cycle. */
 export const DAILY_SLOPE_RATIO = 0.5;
 
@@ -139,6 +140,10 @@ export interface LeakEvidence {
   /** Upward jumps PELT found in the floor, and how many of them explain JUMP_SHARE of the rise. */
   upJumps: number;
   explainingJumps: number | undefined;
+  /** Squared residuals of the piecewise-constant floor over those of the trend line (< 1: steps fit better). */
+  stepFitRatio: number | undefined;
+  /** Slope left inside the PELT segments, per hour. */
+  withinSlopePerHour: number | undefined;
   /** Day-over-day slope (only when the series spans MIN_DAYS_FOR_DAILY). */
   dailySlopePerHour: number | undefined;
   /** Range of the removed hour-of-day profile; undefined when none was removed. */
@@ -352,30 +357,85 @@ interface Daily {
   amplitude: number | undefined;
 }
 
+/** Solves the k×k system A·x = b in place (Gaussian elimination, partial pivoting); undefined if singular. */
+function solve(a: number[][], b: number[]): number[] | undefined {
+  const k = b.length;
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    if (!(Math.abs(a[p]![c]!) > 1e-12)) return undefined;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    [b[c], b[p]] = [b[p]!, b[c]!];
+    for (let r = c + 1; r < k; r++) {
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let j = c; j < k; j++) a[r]![j]! -= f * a[c]![j]!;
+      b[r]! -= f * b[c]!;
+    }
+  }
+  const x = new Array<number>(k).fill(0);
+  for (let r = k - 1; r >= 0; r--) {
+    let sum = b[r]!;
+    for (let j = r + 1; j < k; j++) sum -= a[r]![j]! * x[j]!;
+    x[r] = sum / a[r]![r]!;
+  }
+  return x;
+}
+
+/**
+ * Day-over-day slope, and the daily profile as two harmonics (24 h and 12 h) fitted by least squares to
+ * the floor detrended with that slope. Two harmonics and a mean are five numbers however few points a day
+ * has, so the profile cannot soak up the noise the way per-hour bins would on a coarse floor.
+ */
 function dailyAnalysis(ft: Float64Array, fv: Float64Array): Daily {
   const m = fv.length;
   const t0 = ft[0]!;
   const diffs: number[] = [];
   for (let j = 0; j < m; j++) if (ft[j]! - DAY_MS >= t0) diffs.push(fv[j]! - interp(ft, fv, ft[j]! - DAY_MS));
   const slopePerMs = diffs.length > 0 ? median(diffs) / DAY_MS : 0;
+  const none: Daily = { slopePerMs, adjusted: undefined, amplitude: undefined };
+  const k = 5;
+  if (m < 2 * k) return none;
+  const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const xty = new Array<number>(k).fill(0);
+  const rows: number[][] = [];
   const resid = new Float64Array(m);
-  const bin = new Uint16Array(m);
-  const byBin: number[][] = Array.from({ length: DAILY_BINS }, () => []);
   for (let j = 0; j < m; j++) {
+    const w = (2 * Math.PI * (ft[j]! - t0)) / DAY_MS;
+    const row = [1, Math.cos(w), Math.sin(w), Math.cos(2 * w), Math.sin(2 * w)];
+    rows.push(row);
     resid[j] = fv[j]! - slopePerMs * (ft[j]! - t0);
-    bin[j] = Math.min(DAILY_BINS - 1, Math.floor(((ft[j]! - t0) % DAY_MS) / (DAY_MS / DAILY_BINS)));
-    byBin[bin[j]!]!.push(resid[j]!);
+    for (let a = 0; a < k; a++) {
+      xty[a]! += row[a]! * resid[j]!;
+      for (let b = 0; b < k; b++) xtx[a]![b]! += row[a]! * row[b]!;
+    }
   }
-  const profile = byBin.map((xs) => (xs.length > 0 ? median(xs) : NaN));
-  const known = profile.filter((x) => !Number.isNaN(x));
-  const centre = median(known);
-  const left = new Float64Array(m);
-  for (let j = 0; j < m; j++) left[j] = resid[j]! - (profile[bin[j]!]! - centre);
-  const amplitude = Math.max(...known) - Math.min(...known);
-  if (!(amplitude > DAILY_MIN_AMPLITUDE_SIGMA * mad(left))) return { slopePerMs, adjusted: undefined, amplitude: undefined };
+  const beta = solve(xtx, xty);
+  if (!beta) return none;
+  let mean = 0;
+  for (let j = 0; j < m; j++) mean += resid[j]!;
+  mean /= m;
+  let rss0 = 0;
+  let rss1 = 0;
+  const profile = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    const row = rows[j]!;
+    let p = 0;
+    for (let a = 1; a < k; a++) p += beta[a]! * row[a]!;
+    profile[j] = p;
+    rss0 += (resid[j]! - mean) ** 2;
+    rss1 += (resid[j]! - beta[0]! - p) ** 2;
+  }
+  const f = rss1 > 0 ? (rss0 - rss1) / (k - 1) / (rss1 / (m - k)) : Infinity;
+  if (!(f >= DAILY_MIN_F)) return none;
   const adjusted = new Float64Array(m);
-  for (let j = 0; j < m; j++) adjusted[j] = fv[j]! - (profile[bin[j]!]! - centre);
-  return { slopePerMs, adjusted, amplitude };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let j = 0; j < m; j++) {
+    adjusted[j] = fv[j]! - profile[j]!;
+    lo = Math.min(lo, profile[j]!);
+    hi = Math.max(hi, profile[j]!);
+  }
+  return { slopePerMs, adjusted, amplitude: hi - lo };
 }
 
 interface StepAnalysis {
@@ -531,6 +591,8 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
       lastThirdSlopePerHour: undefined,
       upJumps: 0,
       explainingJumps: undefined,
+      stepFitRatio: undefined,
+      withinSlopePerHour: undefined,
       dailySlopePerHour: undefined,
       dailyAmplitude: undefined,
       sawtoothDrops: 0,
@@ -594,6 +656,8 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
     lastThirdSlopePerHour: undefined,
     upJumps: 0,
     explainingJumps: undefined,
+    stepFitRatio: undefined,
+    withinSlopePerHour: undefined,
     dailySlopePerHour: daily && daily.slopePerMs * HOUR_MS,
     dailyAmplitude: daily?.amplitude,
     sawtoothDrops: floor.drops,
@@ -605,7 +669,7 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
   const quietShape: LeakShape = floor.sawtooth ? 'sawtooth' : daily?.adjusted ? 'daily' : 'flat';
 
   if (!(slope > 0) || pGrowth >= P_WATCH) {
-    const falling = slope < 0 && normalSf(-z) < P_WATCH;
+    const falling = slope < 0 && normalSf(-z) < P_LEAK;
     reasons.push(
       falling
         ? `floor falls ${fmt(-slopePerHour)}/h`
@@ -624,6 +688,8 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
   evidence.lastThirdSlopePerHour = last && last.slope * HOUR_MS;
   evidence.upJumps = steps.upJumps;
   evidence.explainingJumps = steps.explainingJumps;
+  evidence.stepFitRatio = steps.fitRatio;
+  evidence.withinSlopePerHour = steps.withinSlope * HOUR_MS;
   const growthShape: LeakShape = floor.sawtooth
     ? 'sawtooth'
     : (steps.upJumps >= STEPWISE_MIN_JUMPS && (steps.explainingJumps ?? 0) > MAX_EXPLAINING_JUMPS && steps.fitRatio <= STEP_FIT_RATIO)

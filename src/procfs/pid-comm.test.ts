@@ -30,7 +30,13 @@ describe('readPidComm (live)', () => {
     const ps = await run(['ps', '-o', 'comm=', '-p', `${pid},${process.pid}`], { timeoutMs: 10_000 });
     const [ours, theirs] = [readPidComm('/proc', pid), readPidComm('/proc', process.pid)];
     if (!ours.ok || !theirs.ok) throw new Error('read failed');
-    expect(ps.stdout.trim().split('\n').map((l) => l.trim()).sort()).toEqual([ours.value, theirs.value].sort());
+    expect(
+      ps.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .sort(),
+    ).toEqual([ours.value, theirs.value].sort());
     expect(ours.value).toBe('sleep');
   });
 

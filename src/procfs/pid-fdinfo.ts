@@ -88,12 +88,20 @@ const GENERIC: FlagTable = [
 
 // arch/arm64/include/uapi/asm/fcntl.h swaps four of them
 const ARM64: FlagTable = GENERIC.map(([n, v]): readonly [string, number] => {
-  const swapped: Record<string, number> = { O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_DIRECT: 0o200000, O_LARGEFILE: 0o400000 };
+  const swapped: Record<string, number> = {
+    O_DIRECTORY: 0o40000,
+    O_NOFOLLOW: 0o100000,
+    O_DIRECT: 0o200000,
+    O_LARGEFILE: 0o400000,
+  };
   return [n, swapped[n] ?? v];
 });
 
 /** Decode open flags; `arch` is a Node `process.arch` value. */
-export function decodeOpenFlags(flags: number, arch: string = process.arch): { accessMode: PidFdinfo['accessMode']; names: string[] } {
+export function decodeOpenFlags(
+  flags: number,
+  arch: string = process.arch,
+): { accessMode: PidFdinfo['accessMode']; names: string[] } {
   const table = arch === 'arm64' ? ARM64 : GENERIC;
   const acc = flags & 3;
   const accessMode = acc === 0 ? 'read' : acc === 1 ? 'write' : acc === 2 ? 'readwrite' : 'unknown';
@@ -184,14 +192,21 @@ export function parsePidFdinfo(text: string, arch: string = process.arch): PidFd
         r.extra[key] = v;
     }
   }
-  if (pos === undefined) throw new ParseError('no pos line in fdinfo', { token: text.slice(0, 60) || '<empty>' });
+  if (pos === undefined)
+    throw new ParseError('no pos line in fdinfo', { token: text.slice(0, 60) || '<empty>' });
   if (flags === undefined) throw new ParseError('no flags line in fdinfo', { token: text.slice(0, 60) });
   const d = decodeOpenFlags(flags, arch);
   return { posBytes: pos, flags, accessMode: d.accessMode, flagNames: d.names, ...r };
 }
 
 function timer(r: { timerfd: TimerfdInfo | undefined }): TimerfdInfo {
-  return (r.timerfd ??= { clockId: undefined, ticks: undefined, settimeFlags: undefined, itValueNs: undefined, itIntervalNs: undefined });
+  return (r.timerfd ??= {
+    clockId: undefined,
+    ticks: undefined,
+    settimeFlags: undefined,
+    itValueNs: undefined,
+    itIntervalNs: undefined,
+  });
 }
 
 function dec(v: string, key: string, line: number): number {
@@ -225,7 +240,8 @@ function need(p: Map<string, string>, key: string, radix: 10 | 16, line: string,
 function parseTfd(line: string, lineNo: number): EpollTarget {
   const p = pairs(line, 0);
   const data = p.get('data');
-  if (data === undefined || !/^[0-9a-f]+$/.test(data)) throw new ParseError('bad data', { line: lineNo, token: line });
+  if (data === undefined || !/^[0-9a-f]+$/.test(data))
+    throw new ParseError('bad data', { line: lineNo, token: line });
   return {
     fd: need(p, 'tfd', 10, line, lineNo),
     events: need(p, 'events', 16, line, lineNo),

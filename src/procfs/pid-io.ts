@@ -54,7 +54,8 @@ export function parsePidIo(text: string): PidIo {
     const field = FIELDS.get(line.slice(0, colon));
     if (field === undefined) continue;
     const v = line.slice(colon + 1).trim();
-    if (!/^\d+$/.test(v)) throw new ParseError(`bad ${line.slice(0, colon)}`, { line: i + 1, token: v || '<missing>' });
+    if (!/^\d+$/.test(v))
+      throw new ParseError(`bad ${line.slice(0, colon)}`, { line: i + 1, token: v || '<missing>' });
     r[field] = Number(v);
   }
   return r;

@@ -61,7 +61,8 @@ export function parsePidLimits(text: string): PidLimits {
     if (v <= 0) throw new ParseError('no limit value', { line: i + 1, token: line });
     const name = words.slice(0, v).join(' ');
     const hardTok = words[v + 1];
-    if (hardTok === undefined || !isValue(hardTok)) throw new ParseError('bad hard limit', { line: i + 1, token: hardTok ?? line });
+    if (hardTok === undefined || !isValue(hardTok))
+      throw new ParseError('bad hard limit', { line: i + 1, token: hardTok ?? line });
     if (words.length > v + 3) throw new ParseError('extra words in limit row', { line: i + 1, token: line });
     const entry: LimitEntry = { soft: value(words[v] as string), hard: value(hardTok), unit: words[v + 2] };
     const key = NAMES.get(name);
@@ -81,7 +82,11 @@ function value(w: string): Limit {
 }
 
 function camel(name: string): string {
-  const words = name.replace(/^Max\s+/, '').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = name
+    .replace(/^Max\s+/, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   return words.map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
 }
 

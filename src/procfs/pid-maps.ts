@@ -46,7 +46,8 @@ export function parseMapsLine(line: string, lineNo: number): Mapping {
   if (s5 < 0) s5 = line.length;
   const start = hex(line, 0, dash, lineNo);
   const end = hex(line, dash + 1, s1, lineNo);
-  if (end < start) throw new ParseError('mapping ends before it starts', { line: lineNo, token: line.slice(0, s1) });
+  if (end < start)
+    throw new ParseError('mapping ends before it starts', { line: lineNo, token: line.slice(0, s1) });
   const perms = line.slice(s1 + 1, s2);
   if (!PERMS.test(perms)) throw new ParseError('bad perms', { line: lineNo, token: perms });
   const offset = hex(line, s2 + 1, s3, lineNo);
@@ -71,7 +72,8 @@ const DEV = /^[0-9a-f]+:[0-9a-f]+$/;
 const INODE = /^\d{1,20}$/;
 
 function hex(line: string, from: number, to: number, lineNo: number): number {
-  if (to <= from || to - from > 16) throw new ParseError('bad hex number', { line: lineNo, token: line.slice(from, to) });
+  if (to <= from || to - from > 16)
+    throw new ParseError('bad hex number', { line: lineNo, token: line.slice(from, to) });
   for (let i = from; i < to; i++) {
     const c = line.charCodeAt(i);
     // lower-case only: the kernel prints %lx, and anything else means the line is not a mapping

@@ -66,7 +66,9 @@ describe('parsePidSmapsRollup', () => {
   });
 
   it('rejects garbage with the line and token', () => {
-    expect(() => parsePidSmapsRollup(ROLLUP.replace('Pss:                3275 kB', 'Pss:                32x5 kB'))).toThrow(/line 3: bad number near "32x5 kB"/);
+    expect(() =>
+      parsePidSmapsRollup(ROLLUP.replace('Pss:                3275 kB', 'Pss:                32x5 kB')),
+    ).toThrow(/line 3: bad number near "32x5 kB"/);
     expect(() => parsePidSmapsRollup(ROLLUP.replace('Rss:', 'Rss'))).toThrow(ParseError);
     expect(() => parsePidSmapsRollup(`${ROLLUP}what is this\n`)).toThrow(/unexpected line/);
   });

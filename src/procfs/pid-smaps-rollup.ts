@@ -83,7 +83,8 @@ export function parsePidSmapsRollup(text: string): PidSmapsRollup {
     const c = text.charCodeAt(pos);
     if (nl > pos && c >= 65 && c <= 90) {
       const colon = text.indexOf(':', pos);
-      if (colon < 0 || colon > nl) throw new ParseError('no ":" in counter line', { line: lineNo, token: text.slice(pos, nl) });
+      if (colon < 0 || colon > nl)
+        throw new ParseError('no ":" in counter line', { line: lineNo, token: text.slice(pos, nl) });
       const field = FIELDS.get(text.slice(pos, colon));
       if (field !== undefined) r[field] = kbValue(text, colon + 1, nl, lineNo);
     } else if (nl > pos && !(lineNo === 1 && text.slice(pos, nl).endsWith('[rollup]'))) {

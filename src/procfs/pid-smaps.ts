@@ -97,10 +97,16 @@ export function kbValue(text: string, from: number, to: number, lineNo: number):
     if (c < 48 || c > 57) break;
     n = n * 10 + (c - 48);
   }
-  if (i === d0) throw new ParseError('bad number', { line: lineNo, token: text.slice(from, to).trim() || '<missing>' });
+  if (i === d0)
+    throw new ParseError('bad number', { line: lineNo, token: text.slice(from, to).trim() || '<missing>' });
   if (i === to) return n;
   // only " kB" may follow
-  if (to - i === 3 && text.charCodeAt(i) === 32 && text.charCodeAt(i + 1) === 107 && text.charCodeAt(i + 2) === 66) {
+  if (
+    to - i === 3 &&
+    text.charCodeAt(i) === 32 &&
+    text.charCodeAt(i + 1) === 107 &&
+    text.charCodeAt(i + 2) === 66
+  ) {
     return n * 1024;
   }
   throw new ParseError('bad number', { line: lineNo, token: text.slice(from, to).trim() });
@@ -125,12 +131,18 @@ export function parsePidSmaps(text: string): SmapsMapping[] {
       cur = newEntry(parseMapsLine(text.slice(pos, nl), lineNo));
       out.push(cur);
     } else if (c >= 65 && c <= 90) {
-      if (cur === undefined) throw new ParseError('counter before any mapping', { line: lineNo, token: text.slice(pos, nl) });
+      if (cur === undefined)
+        throw new ParseError('counter before any mapping', { line: lineNo, token: text.slice(pos, nl) });
       const colon = text.indexOf(':', pos);
-      if (colon < 0 || colon > nl) throw new ParseError('no ":" in counter line', { line: lineNo, token: text.slice(pos, nl) });
+      if (colon < 0 || colon > nl)
+        throw new ParseError('no ":" in counter line', { line: lineNo, token: text.slice(pos, nl) });
       const key = text.slice(pos, colon);
       if (key === 'VmFlags') {
-        cur.vmFlags = text.slice(colon + 1, nl).trim().split(' ').filter(Boolean);
+        cur.vmFlags = text
+          .slice(colon + 1, nl)
+          .trim()
+          .split(' ')
+          .filter(Boolean);
       } else {
         const field = SMAPS_FIELDS.get(key);
         if (field !== undefined) cur[field] = kbValue(text, colon + 1, nl, lineNo);

@@ -11,7 +11,15 @@ const ZOO = '2232 1146 1109 1 0 158 0\n';
 
 describe('parsePidStatm', () => {
   it('parses a real line into page counts', () => {
-    expect(parsePidStatm(ZOO)).toEqual({ sizePages: 2232, residentPages: 1146, sharedPages: 1109, textPages: 1, libPages: 0, dataPages: 158, dtPages: 0 });
+    expect(parsePidStatm(ZOO)).toEqual({
+      sizePages: 2232,
+      residentPages: 1146,
+      sharedPages: 1109,
+      textPages: 1,
+      libPages: 0,
+      dataPages: 158,
+      dtPages: 0,
+    });
     const s = parsePidStatm(ZOO);
     // same process, same moment: statm × 4 KiB pages = status
     expect(s.sizePages * 4).toBe(8928);
@@ -59,6 +67,8 @@ describe('readPidStatm (live)', () => {
     if (!m.ok || !s.ok) throw new Error('read failed');
     expect(m.value.sizePages * 4096).toBeGreaterThan(0);
     // VmSize moves only when Node maps or unmaps something: within 64 MiB between two reads
-    expect(Math.abs(m.value.sizePages * 4096 - (s.value.vmSizeBytes as number))).toBeLessThan(64 * 1024 * 1024);
+    expect(Math.abs(m.value.sizePages * 4096 - (s.value.vmSizeBytes as number))).toBeLessThan(
+      64 * 1024 * 1024,
+    );
   });
 });

@@ -25,7 +25,11 @@ export interface PidStatm {
 
 export function parsePidStatm(text: string): PidStatm {
   const t = text.trim().split(/\s+/);
-  if (t.length < 7) throw new ParseError(`statm has ${t[0] === '' ? 0 : t.length} fields, need 7`, { line: 1, token: text.trim() || '<empty>' });
+  if (t.length < 7)
+    throw new ParseError(`statm has ${t[0] === '' ? 0 : t.length} fields, need 7`, {
+      line: 1,
+      token: text.trim() || '<empty>',
+    });
   const n = t.slice(0, 7).map((tok) => {
     if (!/^\d+$/.test(tok)) throw new ParseError('bad page count', { line: 1, token: tok });
     return Number(tok);

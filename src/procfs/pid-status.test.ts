@@ -158,7 +158,9 @@ describe('parsePidStatus', () => {
   });
 
   it('reads nested pid namespaces and a traced process', () => {
-    const s = parsePidStatus(ZOO.replace('NSpid:\t28203', 'NSpid:\t28203\t7\t1').replace('TracerPid:\t0', 'TracerPid:\t999'));
+    const s = parsePidStatus(
+      ZOO.replace('NSpid:\t28203', 'NSpid:\t28203\t7\t1').replace('TracerPid:\t0', 'TracerPid:\t999'),
+    );
     expect(s.nsPid).toEqual([28203, 7, 1]);
     expect(s.tracerPid).toBe(999);
   });
@@ -168,7 +170,12 @@ describe('parsePidStatus', () => {
       .filter((l) => !/^(Rss|NSpid|Kthread)/.test(l))
       .join('\n');
     const s = parsePidStatus(old);
-    expect([s.rssAnonBytes, s.rssShmemBytes, s.nsPid, s.kthread]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([s.rssAnonBytes, s.rssShmemBytes, s.nsPid, s.kthread]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(s.vmRssBytes).toBe(4584 * 1024);
   });
 
@@ -178,10 +185,14 @@ describe('parsePidStatus', () => {
   });
 
   it('rejects garbage with the line and token', () => {
-    expect(() => parsePidStatus(ZOO.replace('VmRSS:\t    4584 kB', 'VmRSS:\t    4584 MB'))).toThrow(/line 23: bad VmRSS near " {4}4584 MB"/);
+    expect(() => parsePidStatus(ZOO.replace('VmRSS:\t    4584 kB', 'VmRSS:\t    4584 MB'))).toThrow(
+      /line 23: bad VmRSS near " {4}4584 MB"/,
+    );
     expect(() => parsePidStatus(ZOO.replace('Uid:\t0\t0\t0\t0', 'Uid:\t0\t0'))).toThrow(/bad Uid/);
     expect(() => parsePidStatus(ZOO.replace('PPid:\t1', 'PPid:\t-'))).toThrow(/bad PPid near "-"/);
-    expect(() => parsePidStatus(ZOO.replace('State:\tS (sleeping)', 'State:\tsleeping'))).toThrow(/bad State/);
+    expect(() => parsePidStatus(ZOO.replace('State:\tS (sleeping)', 'State:\tsleeping'))).toThrow(
+      /bad State/,
+    );
     expect(() => parsePidStatus(ZOO.replace(/^Name:.*\n/, ''))).toThrow(/no Name/);
     expect(() => parsePidStatus(ZOO.replace(/^PPid:.*\n/m, ''))).toThrow(/no ppid/);
     expect(() => parsePidStatus('Name:\tx\ngarbage\n')).toThrow(ParseError);
@@ -203,7 +214,9 @@ describe('readPidStatus (live)', () => {
     const pid = child.pid as number;
     const r = readPidStatus('/proc', pid);
     if (!r.ok) throw new Error(`read failed: ${r.failure.kind}`);
-    const ps = await run(['ps', '-o', 'rss=,nlwp=,ppid=,uid=,comm=,vsz=', '-p', String(pid)], { timeoutMs: 10_000 });
+    const ps = await run(['ps', '-o', 'rss=,nlwp=,ppid=,uid=,comm=,vsz=', '-p', String(pid)], {
+      timeoutMs: 10_000,
+    });
     const [rss, nlwp, ppid, uid, comm, vsz] = ps.stdout.trim().split(/\s+/);
     expect(r.value.vmRssBytes).toBe(Number(rss) * 1024);
     expect(r.value.threads).toBe(Number(nlwp));

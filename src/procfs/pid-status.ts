@@ -96,7 +96,15 @@ const KB: ReadonlyMap<string, KbField> = new Map<string, KbField>([
   ['HugetlbPages', 'hugetlbPagesBytes'],
 ]);
 
-type IntField = 'tgid' | 'pid' | 'ppid' | 'tracerPid' | 'fdSize' | 'threads' | 'voluntaryCtxtSwitches' | 'nonvoluntaryCtxtSwitches';
+type IntField =
+  | 'tgid'
+  | 'pid'
+  | 'ppid'
+  | 'tracerPid'
+  | 'fdSize'
+  | 'threads'
+  | 'voluntaryCtxtSwitches'
+  | 'nonvoluntaryCtxtSwitches';
 
 const INT: ReadonlyMap<string, IntField> = new Map<string, IntField>([
   ['Tgid', 'tgid'],
@@ -149,7 +157,12 @@ export function parsePidStatus(text: string): PidStatus {
       case 'Gid': {
         const ids = value.trim().split(/\s+/);
         if (ids.length !== 4) throw new ParseError(`bad ${key}`, { line: lineNo, token: value });
-        const [real, effective, saved, filesystem] = ids.map((t) => int_(t, key, lineNo)) as [number, number, number, number];
+        const [real, effective, saved, filesystem] = ids.map((t) => int_(t, key, lineNo)) as [
+          number,
+          number,
+          number,
+          number,
+        ];
         s[key === 'Uid' ? 'uid' : 'gid'] = { real, effective, saved, filesystem };
         break;
       }

@@ -13,7 +13,11 @@ import { readDir } from '../util/proc-io.js';
 /** Pids in ascending order. A missing or unreadable root is a host error and throws. */
 export function listPids(procRoot: string): number[] {
   const r = readDir(procRoot, false);
-  if (!r.ok) throw new ProcsleuthError('IO', `cannot list ${procRoot}: ${r.failure.kind === 'denied' ? 'permission denied' : 'no such directory'}`);
+  if (!r.ok)
+    throw new ProcsleuthError(
+      'IO',
+      `cannot list ${procRoot}: ${r.failure.kind === 'denied' ? 'permission denied' : 'no such directory'}`,
+    );
   return pidsFromNames(r.names);
 }
 
@@ -21,9 +25,9 @@ export function listPids(procRoot: string): number[] {
 export function pidsFromNames(names: readonly string[]): number[] {
   const out: number[] = [];
   for (const name of names) {
-    const c0 = name.charCodeAt(0);
+    const c0 = name.charCodeAt(0); // NaN for '': fails both tests below
     // pids start at 1: a leading 0 is not a pid name the kernel would make
-    if (c0 < 49 || c0 > 57) continue;
+    if (!(c0 >= 49 && c0 <= 57)) continue;
     let ok = true;
     for (let i = 1; i < name.length; i++) {
       const c = name.charCodeAt(i);

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { NILE } from './mann-kendall.test.js';
+import { mulberry32, normalGenerator } from './random.js';
+import { senSlope } from './theil-sen.js';
+
+const T = NILE.map((_, i) => i + 1);
+
+describe('senSlope', () => {
+  it('matches scipy.stats.theilslopes on the Nile (95 % and 90 %)', () => {
+    // scipy 1.17.1 on this machine: theilslopes(Nile, arange(1, 101), 0.95) → slope -2.6,
+    // low -3.627906976744186, high -1.4285714285714286; with 0.90 → -3.4285714285714284, -1.6590909090909092.
+    // Same ranks as trend::sens.slope: round((N − C)/2) and round((N + C)/2) + 1.
+    const r = senSlope(NILE, T);
+    expect(r.slope).toBe(-2.6);
+    expect(r.lower).toBeCloseTo(-3.627906976744186, 12);
+    expect(r.upper).toBeCloseTo(-1.4285714285714286, 12);
+    expect(r.pairs).toBe(4950);
+    const r90 = senSlope(NILE, T, { confidence: 0.9 });
+    expect(r90.lower).toBeCloseTo(-3.4285714285714284, 12);
+    expect(r90.upper).toBeCloseTo(-1.6590909090909092, 12);
+  });
+
+  it('intercept is the median of y − slope·t', () => {
+    const r = senSlope([3, 5, 7, 9, 100], [0, 1, 2, 3, 4]);
+    expect(r.slope).toBe(2);
+    expect(r.intercept).toBe(3);
+  });
+
+  it('a wider variance (autocorrelation) widens the interval', () => {
+    const plain = senSlope(NILE, T);
+    const wide = senSlope(NILE, T, { varS: 241565.35691662686 });
+    expect(wide.lower).toBeLessThan(plain.lower);
+    expect(wide.upper).toBeGreaterThan(plain.upper);
+    expect(wide.slope).toBe(plain.slope);
+  });
+
+  it('subsamples pairs above maxExactPoints and stays close to the exact answer', () => {
+    const z = normalGenerator(mulberry32(3));
+    const n = 2500;
+    const t = Array.from({ length: n }, (_, i) => i * 60_000);
+    const y = t.map((ti) => 1e9 + ti * 1e-3 + 5e3 * z());
+    const exact = senSlope(y, t, { maxExactPoints: 10_000 });
+    const approx = senSlope(y, t);
+    expect(exact.sampled).toBe(false);
+    expect(approx.sampled).toBe(true);
+    const width = exact.upper - exact.lower;
+    expect(Math.abs(approx.slope - exact.slope)).toBeLessThan(width / 4);
+    expect(Math.abs(approx.lower - exact.lower)).toBeLessThan(width / 4);
+    expect(Math.abs(approx.upper - exact.upper)).toBeLessThan(width / 4);
+    // reproducible: the same seed gives the same answer
+    expect(senSlope(y, t).slope).toBe(approx.slope);
+  });
+
+  it('rejects mismatched lengths and returns NaN without pairs', () => {
+    expect(() => senSlope([1, 2], [1])).toThrow(RangeError);
+    expect(senSlope([1]).slope).toBeNaN();
+    expect(senSlope([1, 2], [5, 5]).slope).toBeNaN();
+  });
+});
