@@ -9,8 +9,12 @@ import { psCommand } from './ps.js';
 import { socketsCommand } from './sockets.js';
 import { pmapCommand } from './pmap.js';
 import { fdsCommand } from './fds.js';
+import { triageCommand } from './triage.js';
+import { traceCommand } from './trace.js';
 
 export const commands = {
+  triage: triageCommand,
+  trace: traceCommand,
   snapshot: snapshotCommand,
   ps: psCommand,
   sockets: socketsCommand,
@@ -20,7 +24,7 @@ export const commands = {
 
 type CommandName = keyof typeof commands;
 
-export const DEFAULT_COMMAND: CommandName = 'snapshot';
+export const DEFAULT_COMMAND: CommandName = 'triage';
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -13,7 +13,7 @@ import { readNetTcp, readNetTcp6, tcpStateName, type InetSocketTable } from '../
 import { readNetUdp, readNetUdp6 } from '../procfs/net-udp.js';
 import { readNetUnix, type UnixSocket } from '../procfs/net-unix.js';
 import { listPids } from '../procfs/pids.js';
-import { walkFds } from './fd-walk.js';
+import { walkFds, type FdWalk } from './fd-walk.js';
 import { readUnixPeers } from './unix-peers.js';
 
 export interface PeerRef {
@@ -96,6 +96,10 @@ export interface FdsOptions {
   only?: readonly number[];
   /** Walk every process to find who holds the other ends (default true). */
   peers?: boolean;
+  /** A walk already made (with pipes), shared when resolving fds of many processes. */
+  walk?: FdWalk;
+  /** unix peers already read. */
+  unixPeers?: Map<number, number>;
 }
 
 export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}): Promise<FdsReport> {
@@ -135,18 +139,18 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
     return c;
   };
   if (wantPeers) {
-    const walk = walkFds(proc, listPids(proc), { pipes: true });
+    const walk = o.walk ?? walkFds(proc, listPids(proc), { pipes: true });
     for (const [inode, owners] of walk.owners)
       holders.set(
         inode,
         owners.map((x) => ({ ...x, comm: '' })),
       );
   }
-  let unixPeers = new Map<number, number>();
+  let unixPeers = o.unixPeers ?? new Map<number, number>();
   const hasUnix = entries.some(
     (e) => e.target.startsWith('socket:') && unix.has(classifyFdTarget(e.target).inode ?? -1),
   );
-  if (wantPeers && hasUnix) {
+  if (wantPeers && hasUnix && !o.unixPeers) {
     if (isLiveProcfs(proc)) {
       const r = await readUnixPeers();
       unixPeers = r.peers;
@@ -247,6 +251,27 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
     counts,
     notes,
   };
+}
+
+/** Resolves the given fds of many processes with one walk over every process's fds. */
+export async function resolveManyFds(
+  roots: Roots,
+  want: ReadonlyMap<number, readonly number[]>,
+): Promise<Map<number, Map<number, ResolvedFd>>> {
+  const out = new Map<number, Map<number, ResolvedFd>>();
+  if (want.size === 0) return out;
+  const walk = walkFds(roots.proc, listPids(roots.proc), { pipes: true });
+  const unixPeers = isLiveProcfs(roots.proc) ? (await readUnixPeers()).peers : new Map<number, number>();
+  for (const [pid, fds] of want) {
+    try {
+      const r = await collectFds(roots, pid, { only: fds, walk, unixPeers });
+      out.set(pid, new Map(r.fds.map((f) => [f.fd, f])));
+    } catch (err) {
+      // The process exited or hides its fds: its fds stay unresolved.
+      if (!(err instanceof ProcsleuthError)) throw err;
+    }
+  }
+  return out;
 }
 
 export function exeOf(procRoot: string, pid: number): string | undefined {

@@ -23,6 +23,7 @@ import {
 } from '../procfs/sys-net.js';
 import { readSockstat, readSockstat6 } from '../procfs/net-sockstat.js';
 import { readHostAddresses } from '../procfs/net-addresses.js';
+import { readVmstat } from '../procfs/vmstat.js';
 import type { HostInfo, KernelLimits, Psi, ReadProblems, Sockstat } from './types.js';
 import { USER_HZ as CLOCK_TICKS_PER_SECOND } from '../procfs/pid-stat.js';
 
@@ -96,6 +97,7 @@ export function readHost(
     shmemBytes: mem.shmemBytes,
     swapTotalBytes: mem.swapTotalBytes,
     swapFreeBytes: mem.swapFreeBytes,
+    oomKills: readVmstat(p)?.get('oom_kill'),
     pressure: hasPsi ? pressure : undefined,
     addresses: [...readHostAddresses(p)].sort(),
     clockTicksPerSecond: CLOCK_TICKS_PER_SECOND,

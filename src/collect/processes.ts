@@ -11,7 +11,7 @@ import { isKernelThread, readPidStat, type PidStat } from '../procfs/pid-stat.js
 import { readPidStatus } from '../procfs/pid-status.js';
 import { readPidCmdline } from '../procfs/pid-cmdline.js';
 import { readPidSmapsRollup } from '../procfs/pid-smaps-rollup.js';
-import { readPidMaps } from '../procfs/pid-maps.js';
+import { mappingKind, readPidMaps, type Mapping } from '../procfs/pid-maps.js';
 import { readPidLimits } from '../procfs/pid-limits.js';
 import { pmapTotals } from './pmap.js';
 import type { ProcessInfo, ReadProblems } from './types.js';
@@ -80,6 +80,7 @@ export function readProcess(
       threads: stat.threads,
       kernelThread: kthread,
       cpuPercent: undefined,
+      cpuSystemPercent: undefined,
       utimeTicks: stat.utimeTicks,
       stimeTicks: stat.stimeTicks,
       rssBytes: status?.vmRssBytes ?? (kthread ? undefined : stat.rssPages * o.pageSizeBytes),
@@ -94,6 +95,8 @@ export function readProcess(
       vszBytes: stat.vszBytes,
       mappedBytes: totals?.mappedBytes,
       writeablePrivateBytes: totals?.writeablePrivateBytes,
+      shmMappedBytes: maps ? shmBytes(maps) : undefined,
+      shmemRssBytes: status?.rssShmemBytes,
       fdCount: undefined,
       fdLimit: limits?.openFiles?.soft,
       sockets: undefined,
@@ -112,4 +115,12 @@ export function readProcess(
     }
     throw err;
   }
+}
+
+const SHM_KINDS = new Set(['shared-anon', 'sysv-shm', 'memfd']);
+
+function shmBytes(maps: readonly Mapping[]): number {
+  let n = 0;
+  for (const m of maps) if (SHM_KINDS.has(mappingKind(m))) n += m.end - m.start;
+  return n;
 }

@@ -120,6 +120,8 @@ function measureCpu(proc: string, processes: ProcessInfo[], windowMs: number): n
     const ticks = r.value.utimeTicks + r.value.stimeTicks - (p.utimeTicks + p.stimeTicks);
     if (ticks < 0) continue;
     p.cpuPercent = round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100);
+    const sys = r.value.stimeTicks - p.stimeTicks;
+    p.cpuSystemPercent = sys >= 0 ? round((sys / CLOCK_TICKS_PER_SECOND / seconds) * 100) : undefined;
     p.utimeTicks = r.value.utimeTicks;
     p.stimeTicks = r.value.stimeTicks;
     p.state = r.value.state;

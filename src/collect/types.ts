@@ -44,6 +44,8 @@ export interface HostInfo {
   shmemBytes: number | undefined;
   swapTotalBytes: number | undefined;
   swapFreeBytes: number | undefined;
+  /** OOM kills since boot (/proc/vmstat oom_kill). */
+  oomKills: number | undefined;
   pressure: { cpu?: Psi; memory?: Psi; io?: Psi } | undefined;
   /** The host's own addresses: excluded from "remote" tallies. */
   addresses: string[];
@@ -101,6 +103,8 @@ export interface ProcessInfo {
   threads: number;
   kernelThread: boolean;
   cpuPercent: number | undefined;
+  /** The part of cpuPercent spent in the kernel (syscalls): high for busy pollers. */
+  cpuSystemPercent: number | undefined;
   utimeTicks: number;
   stimeTicks: number;
   rssBytes: number | undefined;
@@ -113,6 +117,10 @@ export interface ProcessInfo {
   /** As `pmap -d` prints them. */
   mappedBytes: number | undefined;
   writeablePrivateBytes: number | undefined;
+  /** Size of shared anonymous memory mapped: /dev/zero (deleted), SysV shm, memfd, [anon_shmem:]. */
+  shmMappedBytes: number | undefined;
+  /** Resident shared memory (RssShmem). */
+  shmemRssBytes: number | undefined;
   fdCount: number | undefined;
   fdLimit: Limit | undefined;
   sockets: ProcessSockets | undefined;

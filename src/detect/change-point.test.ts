@@ -1,31 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { cusum, firstPersistentUpShift, pelt, penaltyValue, robustSigma, upwardShifts } from './change-point.js';
+import {
+  cusum,
+  firstPersistentUpShift,
+  pelt,
+  penaltyValue,
+  robustSigma,
+  upwardShifts,
+} from './change-point.js';
 import { mulberry32, normalGenerator } from './random.js';
 
 // NAG Library example data for the change-point routines (g13ndfe.d, also used by g13nac/g13naf,
 // nag_tsa_cp_pelt): 100 values, normal mean change, σ = 1 (PARAM(1)), β = 4.6, minimum segment 2.
 const NAG_Y = [
-  0.0, 0.78, -0.02, 0.17, 0.04, -1.23, 0.24, 1.7, 0.77, 0.06, 0.67, 0.94, 1.99, 2.64, 2.26, 3.72, 3.14, 2.28, 3.78, 0.83,
-  2.8, 1.66, 1.93, 2.71, 2.97, 3.04, 2.29, 3.71, 1.69, 2.76, 1.96, 3.17, 1.04, 1.5, 1.12, 1.11, 1.0, 1.84, 1.78, 2.39,
-  1.85, 0.62, 2.16, 0.78, 1.7, 0.63, 1.79, 1.21, 2.2, -1.34, 0.04, -0.14, 2.78, 1.83, 0.98, 0.19, 0.57, -1.41, 2.05,
-  1.17, 0.44, 2.32, 0.67, 0.73, 1.17, -0.34, 2.95, 1.08, 2.16, 2.27, -0.14, -0.24, 0.27, 1.71, -0.04, -1.03, -0.12,
-  -0.67, 1.15, -1.1, -1.37, 0.59, 0.44, 0.63, -0.06, -0.62, 0.39, -2.63, -1.63, -0.42, -0.73, 0.85, 0.26, 0.48, -0.26,
-  -1.77, -1.53, -1.39, 1.68, 0.43,
+  0.0, 0.78, -0.02, 0.17, 0.04, -1.23, 0.24, 1.7, 0.77, 0.06, 0.67, 0.94, 1.99, 2.64, 2.26, 3.72, 3.14, 2.28,
+  3.78, 0.83, 2.8, 1.66, 1.93, 2.71, 2.97, 3.04, 2.29, 3.71, 1.69, 2.76, 1.96, 3.17, 1.04, 1.5, 1.12, 1.11,
+  1.0, 1.84, 1.78, 2.39, 1.85, 0.62, 2.16, 0.78, 1.7, 0.63, 1.79, 1.21, 2.2, -1.34, 0.04, -0.14, 2.78, 1.83,
+  0.98, 0.19, 0.57, -1.41, 2.05, 1.17, 0.44, 2.32, 0.67, 0.73, 1.17, -0.34, 2.95, 1.08, 2.16, 2.27, -0.14,
+  -0.24, 0.27, 1.71, -0.04, -1.03, -0.12, -0.67, 1.15, -1.1, -1.37, 0.59, 0.44, 0.63, -0.06, -0.62, 0.39,
+  -2.63, -1.63, -0.42, -0.73, 0.85, 0.26, 0.48, -0.26, -1.77, -1.53, -1.39, 1.68, 0.43,
 ];
 
 // Montgomery, Introduction to Statistical Quality Control, Example 9.1 / Table 9.2: 20 samples from
 // N(10, 1) then 10 after the mean moved to 11, tabular CUSUM with K = 0.5, H = 5.
 const MONTGOMERY = [
-  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31,
-  8.52, 10.84, 10.9, 9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
+  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62,
+  10.31, 8.52, 10.84, 10.9, 9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
 ];
 // C+ as Montgomery tabulates it for periods 1–29 (two decimals).
 const MONTGOMERY_UPPER = [
-  0, 0, 0, 1.16, 2.82, 2.5, 0.04, 1.0, 0, 0, 0, 0.97, 0.98, 0, 0, 0, 0.12, 0, 0, 0.34, 0.74, 0, 1.79, 2.79, 2.89, 3.47,
-  3.35, 4.47, 5.28,
+  0, 0, 0, 1.16, 2.82, 2.5, 0.04, 1.0, 0, 0, 0, 0.97, 0.98, 0, 0, 0, 0.12, 0, 0, 0.34, 0.74, 0, 1.79, 2.79,
+  2.89, 3.47, 3.35, 4.47, 5.28,
 ];
 
-function stepWithNoise(n: number, at: number, before: number, after: number, sigma: number, seed: number): Float64Array {
+function stepWithNoise(
+  n: number,
+  at: number,
+  before: number,
+  after: number,
+  sigma: number,
+  seed: number,
+): Float64Array {
   const z = normalGenerator(mulberry32(seed));
   return Float64Array.from({ length: n }, (_, i) => (i < at ? before : after) + sigma * z());
 }
@@ -65,7 +79,8 @@ describe('pelt', () => {
   it('respects the minimum segment length', () => {
     const spike = [0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0];
     expect(pelt(spike, { sigma: 1 }).changes).toEqual([5, 6]);
-    for (const c of pelt(spike, { sigma: 1, minSegmentLength: 3 }).segments) expect(c.end - c.start).toBeGreaterThanOrEqual(3);
+    for (const c of pelt(spike, { sigma: 1, minSegmentLength: 3 }).segments)
+      expect(c.end - c.start).toBeGreaterThanOrEqual(3);
   });
 
   it('robustSigma ignores a level shift', () => {

@@ -77,7 +77,12 @@ export function pelt(values: Series, opts: PeltOptions = {}): ChangePoints {
   }
   mean /= Math.max(1, n);
   const beta = penaltyValue(opts.penalty ?? 'MBIC', n);
-  const one = (m: number): ChangePoints => ({ changes: [], segments: n ? [{ start: 0, end: n, mean: m }] : [], penalty: beta, sigma });
+  const one = (m: number): ChangePoints => ({
+    changes: [],
+    segments: n ? [{ start: 0, end: n, mean: m }] : [],
+    penalty: beta,
+    sigma,
+  });
   if (n < 2 * minSeg || hi === lo) return one(mean);
   // Noise-free data (MAD of differences 0, e.g. a staircase of counts): any change is certain; a σ far
   // below the smallest step keeps the cost finite while making every real change worth its penalty.
@@ -125,7 +130,7 @@ export function pelt(values: Series, opts: PeltOptions = {}): ChangePoints {
     nCand = k;
   }
   const changes: number[] = [];
-  for (let t = n; t > 0; ) {
+  for (let t = n; t > 0;) {
     const tau = last[t]!;
     if (tau > 0) changes.push(tau);
     t = tau;

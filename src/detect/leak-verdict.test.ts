@@ -18,7 +18,10 @@ describe('leakVerdict on the issue scenarios', () => {
   it('steady leak: leak, with the true slope inside its interval', () => {
     const n = 2000;
     const t = timesMs(n, 100);
-    const r = leakVerdict(t, series(n, (i) => 100 + 0.02 * i, white(n, 0.5, 1)));
+    const r = leakVerdict(
+      t,
+      series(n, (i) => 100 + 0.02 * i, white(n, 0.5, 1)),
+    );
     expect(r.verdict).toBe('leak');
     expect(r.shape).toBe('steady');
     const truePerHour = 0.02 * (HOUR / 100);
@@ -32,7 +35,10 @@ describe('leakVerdict on the issue scenarios', () => {
     const t = timesMs(n, 100);
     // growth 10 over the series: 4.4 marginal σ of the noise, 5 % of the level
     for (let seed = 1; seed <= 10; seed++) {
-      const r = leakVerdict(t, series(n, (i) => 200 + (10 * i) / n, ar1(n, 0.9, 1, seed)));
+      const r = leakVerdict(
+        t,
+        series(n, (i) => 200 + (10 * i) / n, ar1(n, 0.9, 1, seed)),
+      );
       expect(r.verdict, `seed ${seed}: ${r.reasons.join('; ')}`).toBe('leak');
       expect(r.evidence.nOverNStar).toBeDefined();
     }
@@ -41,7 +47,10 @@ describe('leakVerdict on the issue scenarios', () => {
   it('sawtooth with a rising floor: leak, judged on the floor', () => {
     const n = 2000;
     const t = timesMs(n, 100);
-    const r = leakVerdict(t, series(n, (i) => 100 + (10 * i) / n + 40 * ((i % 50) / 50), white(n, 0.3, 2)));
+    const r = leakVerdict(
+      t,
+      series(n, (i) => 100 + (10 * i) / n + 40 * ((i % 50) / 50), white(n, 0.3, 2)),
+    );
     expect(r.verdict).toBe('leak');
     expect(r.shape).toBe('sawtooth');
     expect(r.evidence.sawtoothDrops).toBeGreaterThanOrEqual(38);
@@ -55,7 +64,10 @@ describe('leakVerdict on the issue scenarios', () => {
     const n = 2000;
     const t = timesMs(n, 100);
     for (let seed = 1; seed <= 5; seed++) {
-      const r = leakVerdict(t, series(n, (i) => 100 + 40 * ((i % 50) / 50), white(n, 0.3, seed)));
+      const r = leakVerdict(
+        t,
+        series(n, (i) => 100 + 40 * ((i % 50) / 50), white(n, 0.3, seed)),
+      );
       expect(r.verdict, r.reasons.join('; ')).toBe('none');
       expect(r.shape).toBe('sawtooth');
     }
@@ -65,7 +77,10 @@ describe('leakVerdict on the issue scenarios', () => {
     const n = 2000;
     const t = timesMs(n, 100);
     for (let seed = 1; seed <= 5; seed++) {
-      const r = leakVerdict(t, series(n, (i) => 100 + 50 * (1 - Math.exp(-i / (n / 8))), ar1(n, 0.9, 1, seed)));
+      const r = leakVerdict(
+        t,
+        series(n, (i) => 100 + 50 * (1 - Math.exp(-i / (n / 8))), ar1(n, 0.9, 1, seed)),
+      );
       expect(r.verdict, r.reasons.join('; ')).toBe('none');
       expect(r.shape).toBe('plateau');
     }
@@ -75,7 +90,10 @@ describe('leakVerdict on the issue scenarios', () => {
     const n = 2000;
     const t = timesMs(n, 100);
     for (let seed = 1; seed <= 10; seed++) {
-      const r = leakVerdict(t, series(n, (i) => 100 + (i >= n / 2 ? 20 : 0), ar1(n, 0.9, 1, seed)));
+      const r = leakVerdict(
+        t,
+        series(n, (i) => 100 + (i >= n / 2 ? 20 : 0), ar1(n, 0.9, 1, seed)),
+      );
       expect(r.verdict, `seed ${seed}: ${r.reasons.join('; ')}`).toBe('none');
     }
   });
@@ -85,7 +103,10 @@ describe('leakVerdict on the issue scenarios', () => {
     for (const n of [300, 1440]) {
       const t = timesMs(n, 100);
       for (let seed = 0; seed < 100; seed++) {
-        const r = leakVerdict(t, series(n, () => 100, ar1(n, 0.9, 1, 1000 * n + seed)));
+        const r = leakVerdict(
+          t,
+          series(n, () => 100, ar1(n, 0.9, 1, 1000 * n + seed)),
+        );
         if (r.verdict === 'leak') leaks++;
       }
     }
@@ -103,7 +124,10 @@ describe('leakVerdict on the issue scenarios', () => {
     }
     // 4.6 days, starting near a trough and ending near a peak: the raw trend is the cycle
     const m = 6600;
-    const r = leakVerdict(timesMs(m, 60_000), series(m, (i) => 500 + 50 * Math.sin((2 * Math.PI * i * 60_000) / DAY_MS - 1), ar1(m, 0.9, 1, 3)));
+    const r = leakVerdict(
+      timesMs(m, 60_000),
+      series(m, (i) => 500 + 50 * Math.sin((2 * Math.PI * i * 60_000) / DAY_MS - 1), ar1(m, 0.9, 1, 3)),
+    );
     expect(r.verdict).toBe('none');
   });
 
@@ -113,7 +137,11 @@ describe('leakVerdict on the issue scenarios', () => {
     const perDay = 10;
     const r = leakVerdict(
       t,
-      series(n, (i) => 500 + 50 * Math.sin((2 * Math.PI * i * 60_000) / DAY_MS) + (perDay * i * 60_000) / DAY_MS, ar1(n, 0.9, 1, 3)),
+      series(
+        n,
+        (i) => 500 + 50 * Math.sin((2 * Math.PI * i * 60_000) / DAY_MS) + (perDay * i * 60_000) / DAY_MS,
+        ar1(n, 0.9, 1, 3),
+      ),
       { limit: 1000 },
     );
     expect(r.verdict).toBe('leak');
@@ -127,7 +155,10 @@ describe('leakVerdict on the issue scenarios', () => {
   it('an fd leak in bursts: leak, stepwise', () => {
     const n = 2000;
     const t = timesMs(n, 100);
-    const r = leakVerdict(t, series(n, (i) => 50 + 5 * Math.floor(i / 200), white(n, 0.5, 4)));
+    const r = leakVerdict(
+      t,
+      series(n, (i) => 50 + 5 * Math.floor(i / 200), white(n, 0.5, 4)),
+    );
     expect(r.verdict).toBe('leak');
     expect(r.shape).toBe('stepwise');
   });
@@ -148,19 +179,40 @@ describe('leakVerdict mechanics', () => {
   it('projects exhaustion from the peaks, the slope and the limit', () => {
     const n = 2000;
     const t = timesMs(n, 1000);
-    const r = leakVerdict(t, series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)), { limit: 500 });
+    const r = leakVerdict(
+      t,
+      series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)),
+      { limit: 500 },
+    );
     expect(r.verdict).toBe('leak');
     // last value ≈ 200, slope 0.05/s: 300 more → ≈ 6,000 s after the last sample
     const eta = (r.exhaustsAtMs! - t[n - 1]!) / 1000;
     expect(eta).toBeGreaterThan(5800);
     expect(eta).toBeLessThan(6100);
-    expect(leakVerdict(t, series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)), { limit: 150 }).exhaustsAtMs).toBe(t[n - 1]);
-    expect(leakVerdict(t, series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)), { limit: 'unlimited' }).exhaustsAtMs).toBeUndefined();
+    expect(
+      leakVerdict(
+        t,
+        series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)),
+        { limit: 150 },
+      ).exhaustsAtMs,
+    ).toBe(t[n - 1]);
+    expect(
+      leakVerdict(
+        t,
+        series(n, (i) => 100 + 0.05 * i, white(n, 0.2, 5)),
+        { limit: 'unlimited' },
+      ).exhaustsAtMs,
+    ).toBeUndefined();
   });
 
   it('says why it cannot judge', () => {
     expect(leakVerdict([1, 2, 3], [1, 2, 3])).toMatchObject({ verdict: 'none', shape: 'insufficient' });
-    expect(leakVerdict(new Array(50).fill(7), Array.from({ length: 50 }, (_, i) => i)).reasons[0]).toMatch(/one timestamp/);
+    expect(
+      leakVerdict(
+        new Array(50).fill(7),
+        Array.from({ length: 50 }, (_, i) => i),
+      ).reasons[0],
+    ).toMatch(/one timestamp/);
     const flat = leakVerdict(timesMs(100, 1000), new Float64Array(100).fill(42));
     expect(flat.verdict).toBe('none');
     expect(flat.shape).toBe('flat');
@@ -184,7 +236,10 @@ describe('leakVerdict mechanics', () => {
 
   it('a falling series is not a leak', () => {
     const n = 1000;
-    const r = leakVerdict(timesMs(n, 1000), series(n, (i) => 1000 - 0.5 * i, white(n, 1, 7)));
+    const r = leakVerdict(
+      timesMs(n, 1000),
+      series(n, (i) => 1000 - 0.5 * i, white(n, 1, 7)),
+    );
     expect(r.verdict).toBe('none');
     expect(r.shape).toBe('falling');
   });

@@ -5,13 +5,16 @@
  * 1. Floor. Values are reduced to a floor series: for a garbage-collected sawtooth (regular sharp drops)
  *    the minimum of each GC cycle; otherwise the minimum of consecutive blocks of samples. A GC heap's
  *    peaks move with allocation bursts; its troughs move only with what survives — the leak. Block sizes
- *    are counted in samples (≈ n / TARGET_FLOOR_POINTS), so a 100 ms test and five days at one minute run
- *    the same code on the same number of floor points.
+ *    are counted in samples (≈ n / TARGET_FLOOR_POINTS, but at least two correlation times of the noise,
+ *    whose φ is read from the lag-1 correlation of the differences), so a 100 ms test and five days at
+ *    one minute run the same code on the same number of floor points.
  * 2. Daily cycle (only when the series spans ≥ 2 days of wall time). Day-over-day differences of the
  *    floor give the slope a daily cycle cannot fake ("same hour yesterday"); a daily profile (24 h and
  *    12 h harmonics) fitted to the detrended floor is removed before the trend test.
  * 3. Trend. Mann–Kendall on the floor with the Hamed–Rao variance correction (the floor is still
- *    autocorrelated), Theil–Sen slope with its interval widened by the same correction.
+ *    autocorrelated; the factor used is the larger of Hamed–Rao's and an AR(1) one from the unscreened
+ *    lag-1 rank correlation), Theil–Sen slope with its interval widened by the same factor. 'leak' also
+ *    needs enough effectively independent samples, n(1 − φ)/(1 + φ).
  * 4. Vetoes. Growth that is slowing (first vs last third of the floor: a cache warming to a plateau),
  *    growth explained by one or two jumps (PELT on the floor: a reload), growth that is only the daily
  *    cycle. Too little growth — against the noise or against the level — is not worth an alarm.
@@ -48,12 +51,13 @@ export const P_WATCH = 0.05;
 export const MIN_VARIANCE_FACTOR = 1;
 /**
  * For 'leak', growth over the series must exceed this many σ of the floor's scatter about its trend
- * line: on flat AR(1) noise every false alarm we simulated had spurious growth between 1 and 1.5 σ... */
+ * line (on flat AR(1) noise the false alarms we simulated had spurious growth of 1–1.5 σ)...
+ */
 export const MIN_GROWTH_NOISE = 2;
-/** Below this many σ of growth not even 'watch': a floor that moved less than its own scatter has not grown. */
-export const MIN_WATCH_GROWTH_NOISE = 1;
 /** ...and this share of the starting level: a 2 GB heap that grew 10 MB in five days is not a leak report. */
 export const MIN_RELATIVE_GROWTH = 0.01;
+/** Below this many σ of growth not even 'watch': a floor that moved less than its own scatter has not grown. */
+export const MIN_WATCH_GROWTH_NOISE = 1;
 /** Plateau veto: the last third's slope, even at the top of its interval, is below this share of the first third's. */
 export const SLOWDOWN_RATIO = 0.5;
 /** Step veto: at most this many upward jumps... */
@@ -101,15 +105,7 @@ const HOUR_MS = 3_600_000;
 // ---- types ------------------------------------------------------------------------------------------
 
 export type LeakShape =
-  | 'steady'
-  | 'stepwise'
-  | 'sawtooth'
-  | 'flat'
-  | 'falling'
-  | 'plateau'
-  | 'step'
-  | 'daily'
-  | 'insufficient';
+  'steady' | 'stepwise' | 'sawtooth' | 'flat' | 'falling' | 'plateau' | 'step' | 'daily' | 'insufficient';
 
 export interface LeakOptions {
   /** The limit the value grows towards, in the values' unit (memory.max, RLIMIT_NOFILE, …). */
@@ -325,15 +321,37 @@ function buildFloor(t: Float64Array, v: Float64Array): Floor {
       fv[g] = lo;
       spread.push(hi - lo);
     }
-    return { t: ft, v: fv, windowSamples: Math.round((n - starts[0]!) / cycles), sawtooth: true, drops: cycles, headroom: median(spread), phi };
+    return {
+      t: ft,
+      v: fv,
+      windowSamples: Math.round((n - starts[0]!) / cycles),
+      sawtooth: true,
+      drops: cycles,
+      headroom: median(spread),
+      phi,
+    };
   }
   // Blocks of ≈ n / TARGET samples, but never shorter than the noise's memory: block floors of strongly
   // autocorrelated noise wander together and fake trends the variance correction only partly catches.
-  const w = Math.max(1, Math.min(Math.floor(n / MIN_BLOCKS), Math.max(Math.floor(n / TARGET_FLOOR_POINTS), decorrelationSamples(phi))));
+  const w = Math.max(
+    1,
+    Math.min(
+      Math.floor(n / MIN_BLOCKS),
+      Math.max(Math.floor(n / TARGET_FLOOR_POINTS), decorrelationSamples(phi)),
+    ),
+  );
   const b = blocks(v, w);
   const spread = new Float64Array(b.min.length);
   for (let i = 0; i < spread.length; i++) spread[i] = b.max[i]! - b.min[i]!;
-  return { t: windowedMean(t, w), v: b.min, windowSamples: w, sawtooth: false, drops: 0, headroom: median(spread), phi };
+  return {
+    t: windowedMean(t, w),
+    v: b.min,
+    windowSamples: w,
+    sawtooth: false,
+    drops: 0,
+    headroom: median(spread),
+    phi,
+  };
 }
 
 /** Linear interpolation of (xs, ys) at x; xs ascending. */
@@ -538,7 +556,11 @@ function trend(ft: Float64Array, fv: Float64Array): Trend {
   const detrended = new Float64Array(m);
   for (let i = 0; i < m; i++) detrended[i] = fv[i]! - slope * ft[i]!;
   const r1 = acf(averageRanks(detrended), 1)[0] ?? 0;
-  const factor = Math.max(MIN_VARIANCE_FACTOR, Number.isFinite(hr.nOverNStar) ? hr.nOverNStar : 1, ar1VarianceFactor(r1, m));
+  const factor = Math.max(
+    MIN_VARIANCE_FACTOR,
+    Number.isFinite(hr.nOverNStar) ? hr.nOverNStar : 1,
+    ar1VarianceFactor(r1, m),
+  );
   const varS = hr.varS * factor;
   const z = mannKendallZ(hr.s, varS);
   const ci = senFromSlopes(slopes, m, varS);
@@ -554,7 +576,12 @@ function trend(ft: Float64Array, fv: Float64Array): Trend {
   };
 }
 
-function thirdSlope(ft: Float64Array, fv: Float64Array, from: number, to: number): { slope: number; upper: number } | undefined {
+function thirdSlope(
+  ft: Float64Array,
+  fv: Float64Array,
+  from: number,
+  to: number,
+): { slope: number; upper: number } | undefined {
   if (to - from < 6) return undefined;
   const tr = trend(ft.subarray(from, to), fv.subarray(from, to));
   return { slope: tr.slope, upper: tr.upper };
@@ -675,9 +702,17 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
         ? `floor falls ${fmt(-slopePerHour)}/h`
         : `no significant growth of the floor (p = ${fmt(pGrowth)}, n/n* = ${fmt(hr.nOverNStar)})`,
     );
-    return { verdict: 'none', confidence: 1 - pGrowth, shape: falling ? 'falling' : quietShape, reasons, ...base };
+    return {
+      verdict: 'none',
+      confidence: 1 - pGrowth,
+      shape: falling ? 'falling' : quietShape,
+      reasons,
+      ...base,
+    };
   }
-  reasons.push(`floor grows ${fmt(slopePerHour)}/h [${fmt(slopeInterval[0])}, ${fmt(slopeInterval[1])}], p = ${fmt(pGrowth)} after autocorrelation correction (n/n* = ${fmt(hr.nOverNStar)})`);
+  reasons.push(
+    `floor grows ${fmt(slopePerHour)}/h [${fmt(slopeInterval[0])}, ${fmt(slopeInterval[1])}], p = ${fmt(pGrowth)} after autocorrelation correction (n/n* = ${fmt(hr.nOverNStar)})`,
+  );
 
   // Only series that grow pay for the shape analysis (most of a fleet does not grow).
   const third = Math.floor(m / 3);
@@ -692,7 +727,9 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
   evidence.withinSlopePerHour = steps.withinSlope * HOUR_MS;
   const growthShape: LeakShape = floor.sawtooth
     ? 'sawtooth'
-    : (steps.upJumps >= STEPWISE_MIN_JUMPS && (steps.explainingJumps ?? 0) > MAX_EXPLAINING_JUMPS && steps.fitRatio <= STEP_FIT_RATIO)
+    : steps.upJumps >= STEPWISE_MIN_JUMPS &&
+        (steps.explainingJumps ?? 0) > MAX_EXPLAINING_JUMPS &&
+        steps.fitRatio <= STEP_FIT_RATIO
       ? 'stepwise'
       : 'steady';
 
@@ -713,22 +750,35 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
     steps.fitRatio <= STEP_FIT_RATIO &&
     steps.withinSlope <= STEP_WITHIN_SHARE * slope
   ) {
-    const at = steps.largestJumpAt !== undefined ? ` (largest at ${new Date(ft[steps.largestJumpAt]!).toISOString()})` : '';
-    return vetoed('step', `growth is ${steps.explainingJumps} jump${steps.explainingJumps > 1 ? 's' : ''}${at}, flat between them (${fmt(steps.withinSlope * HOUR_MS)}/h within)`);
+    const at =
+      steps.largestJumpAt !== undefined
+        ? ` (largest at ${new Date(ft[steps.largestJumpAt]!).toISOString()})`
+        : '';
+    return vetoed(
+      'step',
+      `growth is ${steps.explainingJumps} jump${steps.explainingJumps > 1 ? 's' : ''}${at}, flat between them (${fmt(steps.withinSlope * HOUR_MS)}/h within)`,
+    );
   }
   if (daily && !(daily.slopePerMs > DAILY_SLOPE_RATIO * slope)) {
-    return vetoed('daily', `growth is the daily cycle: day-over-day only ${fmt(daily.slopePerMs * HOUR_MS)}/h`);
+    return vetoed(
+      'daily',
+      `growth is the daily cycle: day-over-day only ${fmt(daily.slopePerMs * HOUR_MS)}/h`,
+    );
   }
 
   let confidence = 1 - pGrowth;
   const concerns: string[] = [];
   if (first && last && first.slope > 0 && last.slope < SLOWDOWN_RATIO * first.slope) {
-    concerns.push(`growth may be slowing (last third ${fmt(last.slope * HOUR_MS)}/h vs first ${fmt(first.slope * HOUR_MS)}/h)`);
+    concerns.push(
+      `growth may be slowing (last third ${fmt(last.slope * HOUR_MS)}/h vs first ${fmt(first.slope * HOUR_MS)}/h)`,
+    );
     confidence *= 0.7;
   }
   const bigEnough = growth >= MIN_GROWTH_NOISE * noise && relativeGrowth >= MIN_RELATIVE_GROWTH;
   if (!bigEnough) {
-    concerns.push(`growth of ${fmt(growth)} is small (${fmt(relativeGrowth * 100)} % of the level, ${fmt(noise > 0 ? growth / noise : Infinity)} σ of the noise)`);
+    concerns.push(
+      `growth of ${fmt(growth)} is small (${fmt(relativeGrowth * 100)} % of the level, ${fmt(noise > 0 ? growth / noise : Infinity)} σ of the noise)`,
+    );
     confidence *= 0.5;
   }
   reasons.push(...concerns);
@@ -737,7 +787,9 @@ export function leakVerdict(timesMs: Series, values: Series, opts: LeakOptions =
   }
   const nEff = (n * (1 - floor.phi)) / (1 + floor.phi);
   if (nEff < MIN_EFFECTIVE_SAMPLES) {
-    reasons.push(`only ${fmt(nEff)} effectively independent samples (noise φ = ${fmt(floor.phi)}): too few to prove a leak`);
+    reasons.push(
+      `only ${fmt(nEff)} effectively independent samples (noise φ = ${fmt(floor.phi)}): too few to prove a leak`,
+    );
   }
   const proven = pGrowth < P_LEAK && sen.lower > 0 && bigEnough && nEff >= MIN_EFFECTIVE_SAMPLES;
   const verdict: LeakVerdict['verdict'] = proven ? 'leak' : 'watch';

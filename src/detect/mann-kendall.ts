@@ -90,7 +90,15 @@ export function mannKendallHamedRao(values: Series, opts: HamedRaoOptions = {}):
   const base = mannKendall(values);
   const n = base.n;
   const slope = opts.senSlope ?? (n >= 2 ? median(pairwiseSlopes(values)) : 0);
-  if (n < 3) return { ...base, senSlope: slope, nOverNStar: 1, varSCorrected: base.varS, zCorrected: base.z, pCorrected: base.pValue };
+  if (n < 3)
+    return {
+      ...base,
+      senSlope: slope,
+      nOverNStar: 1,
+      varSCorrected: base.varS,
+      zCorrected: base.z,
+      pCorrected: base.pValue,
+    };
   // modifiedmk detrends with t = 1..n; the offset does not change ranks
   const detrended = new Float64Array(n);
   for (let i = 0; i < n; i++) detrended[i] = values[i]! - slope * (i + 1);

@@ -66,7 +66,8 @@ describe('normalCdf', () => {
 
 describe('normalQuantile', () => {
   it('matches scipy', () => {
-    for (const [p, want] of PPF) expect(Math.abs(normalQuantile(p) - want)).toBeLessThan(1e-9 * Math.max(1, Math.abs(want)));
+    for (const [p, want] of PPF)
+      expect(Math.abs(normalQuantile(p) - want)).toBeLessThan(1e-9 * Math.max(1, Math.abs(want)));
   });
   it('inverts normalCdf', () => {
     for (let p = 0.001; p < 1; p += 0.001) expect(normalCdf(normalQuantile(p))).toBeCloseTo(p, 12);

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from './random.js';
-import { acf, averageRanks, mad, median, orderStatisticsInPlace, pairwiseSlopes, quantile, selectInPlace, sortInPlace, tieGroups } from './robust.js';
+import {
+  acf,
+  averageRanks,
+  mad,
+  median,
+  orderStatisticsInPlace,
+  pairwiseSlopes,
+  quantile,
+  selectInPlace,
+  sortInPlace,
+  tieGroups,
+} from './robust.js';
 
 describe('median and quantile', () => {
   it('interpolate like R type 7 / numpy', () => {

@@ -20,7 +20,14 @@
  */
 import { mulberry32 } from './random.js';
 import { normalQuantile } from './normal.js';
-import { median, orderStatisticsInPlace, pairwiseSlopes, quantile, tieGroups, type Series } from './robust.js';
+import {
+  median,
+  orderStatisticsInPlace,
+  pairwiseSlopes,
+  quantile,
+  tieGroups,
+  type Series,
+} from './robust.js';
 
 export interface SenSlopeOptions {
   /** Confidence level of the interval; default 0.95. */
@@ -76,7 +83,9 @@ export function senSlope(y: Series, t?: Series, opts: SenSlopeOptions = {}): Sen
   if (t !== undefined && t.length !== n) throw new RangeError(`senSlope: ${n} values but ${t.length} times`);
   const maxExact = opts.maxExactPoints ?? 2000;
   const sampled = n > maxExact;
-  const slopes = sampled ? sampledSlopes(y, t, opts.samplePairs ?? 1_000_000, opts.seed ?? 1) : pairwiseSlopes(y, t);
+  const slopes = sampled
+    ? sampledSlopes(y, t, opts.samplePairs ?? 1_000_000, opts.seed ?? 1)
+    : pairwiseSlopes(y, t);
   let varS = opts.varS;
   if (varS === undefined) {
     let v = n * (n - 1) * (2 * n + 5);
@@ -125,7 +134,12 @@ export function senFromSlopes(
     };
   }
   const mid = m >> 1;
-  const [lo, hi, a, b] = orderStatisticsInPlace(slopes, [rankLo - 1, rankUp - 1, m % 2 === 1 ? mid : mid - 1, mid]);
+  const [lo, hi, a, b] = orderStatisticsInPlace(slopes, [
+    rankLo - 1,
+    rankUp - 1,
+    m % 2 === 1 ? mid : mid - 1,
+    mid,
+  ]);
   return { slope: (a! + b!) / 2, lower: lo!, upper: hi!, confidence };
 }
 

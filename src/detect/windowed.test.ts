@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from './random.js';
-import { blocks, slidingMax, slidingMin, windowedMax, windowedMean, windowedMedian, windowedMin } from './windowed.js';
+import {
+  blocks,
+  slidingMax,
+  slidingMin,
+  windowedMax,
+  windowedMean,
+  windowedMedian,
+  windowedMin,
+} from './windowed.js';
 
 describe('block windows', () => {
   it('align to the end, leaving the oldest remainder out', () => {

@@ -25,7 +25,8 @@ export interface Blocks {
 }
 
 function checkWindow(window: number): void {
-  if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be a positive integer of samples, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new RangeError(`window must be a positive integer of samples, got ${window}`);
 }
 
 function blockBounds(n: number, window: number, align: Align): { count: number; first: number } {

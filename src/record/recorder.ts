@@ -118,6 +118,8 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
     } catch (err) {
       if (!(err instanceof ProcsleuthError) || err.code !== 'DISK_FULL') throw err;
       summary.dropped++;
+      // The WAL may hold the space we need: fold it into the database and truncate it.
+      store.checkpoint();
       if (!diskFull) log.log('error', 'disk-full', { db: o.dbPath, message: `${err.message}; dropping samples until space returns`, code: err.code });
       diskFull = true;
     }

@@ -26,10 +26,9 @@
  *
  * Measured with bench/record.bench.ts (see its output and docs/record.md for the figures).
  */
-import { ParseError } from '../util/errors.js';
-import { parseWithPath, readLink, readText } from '../util/proc-io.js';
+import { readLink } from '../util/proc-io.js';
 import { listPids } from '../procfs/pids.js';
-import { isKernelThread, parsePidStat, type PidStat } from '../procfs/pid-stat.js';
+import { isKernelThread } from '../procfs/pid-stat.js';
 import { readPidStatm } from '../procfs/pid-statm.js';
 import { readPidStatus } from '../procfs/pid-status.js';
 import { readPidCmdline } from '../procfs/pid-cmdline.js';
@@ -44,6 +43,7 @@ import { readBootId } from '../procfs/boot-id.js';
 import { readSocketTables, topRemotes, type SocketTables } from '../collect/sockets.js';
 import { walkFds } from '../collect/fd-walk.js';
 import { TCP_STATES, type TcpState } from '../collect/types.js';
+import { emptyStatFields, readStatFields, type StatFields } from './fast-stat.js';
 import type { HostSampleInput, ProcessSampleInput, ProcessSocketsInput, SampleInput } from '../store/index.js';
 
 export interface SamplerOptions {
@@ -105,6 +105,7 @@ export class Sampler {
   private readonly o: Required<Omit<SamplerOptions, 'now'>> & { now: () => number };
   private readonly seen = new Map<number, Seen>();
   private index = 0;
+  private readonly stat: StatFields = emptyStatFields();
   readonly bootId: string;
   lastStats: SampleStats | undefined;
 
@@ -148,18 +149,12 @@ export class Sampler {
     const host = this.readHost();
     const processes: ProcessSampleInput[] = [];
     const alive = new Set<number>();
+    const st = this.stat;
     for (const pid of listPids(proc)) {
-      const r = readText(`${proc}/${pid}/stat`, true);
+      const r = readStatFields(proc, pid, st);
       if (!r.ok) {
-        stats.vanished++;
-        continue;
-      }
-      let st: PidStat;
-      try {
-        st = parseWithPath(`${proc}/${pid}/stat`, r.text, parsePidStat);
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-        stats.skipped++;
+        if (r.failure.kind === 'malformed') stats.skipped++;
+        else stats.vanished++;
         continue;
       }
       let s = this.seen.get(pid);
@@ -295,7 +290,7 @@ export class Sampler {
     };
   }
 
-  private identity(pid: number, st: PidStat): Seen | undefined {
+  private identity(pid: number, st: StatFields): Seen | undefined {
     const proc = this.o.procRoot;
     const kthread = isKernelThread(st);
     let exe: string | undefined;

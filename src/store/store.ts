@@ -87,6 +87,10 @@ export class Store {
         const jm = db.pragma('journal_mode = WAL', { simple: true });
         if (String(jm).toLowerCase() !== 'wal') throw new StoreError('STORE', `${path}: cannot switch to WAL mode (got ${String(jm)})`);
         db.pragma('synchronous = NORMAL');
+        // Checkpoint every 1 MiB of WAL and shrink it back afterwards: a small disk must not need 4 MiB
+        // of WAL on top of the database before the first checkpoint.
+        db.pragma('wal_autocheckpoint = 256');
+        db.pragma('journal_size_limit = 1048576');
       }
       db.pragma('busy_timeout = 5000');
       if (o.mode === 'write' && (o.check ?? true)) quickCheck(db, path);
@@ -153,6 +157,16 @@ export class Store {
       return kind === 'immediate' ? t.immediate() : t.deferred();
     } catch (err) {
       throw storeError(err, this.path, doing);
+    }
+  }
+
+  /** Try to fold the WAL into the main file and truncate it (frees space after a full disk). */
+  checkpoint(): boolean {
+    try {
+      const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return r[0]?.busy === 0;
+    } catch {
+      return false;
     }
   }
 
