@@ -34,7 +34,7 @@ const FDS_PER_PID = 8;
 
 export const triageCommand: Command = {
   summary: 'the whole checklist in seconds: what burns CPU, a syscall profile, findings (default command)',
-  usage: `usage: procsleuth [triage] [--trace-seconds 5] [--no-trace] [--pid PID ...] [--tracer bpftrace|perf|strace|proc]
+  usage: `usage: procsleuth [triage] [--trace-seconds 5] [--no-trace] [--pid PID[,PID…]] [--tracer bpftrace|perf|strace|proc]
                   [--cpu-window 1s] [--json]
 
 Takes a snapshot, finds the hottest group of processes (same executable and arguments), profiles
@@ -54,7 +54,7 @@ the findings, most severe first. Exit code 0: nothing wrong; 1: a warning or cri
       {
         roots,
         traceMs: values['no-trace'] ? 0 : intOption(values['trace-seconds'], 'trace-seconds', 5, 1) * 1000,
-        pids: values.pid?.map((p) => pidArg(p, '--pid')),
+        pids: values.pid?.flatMap((p) => p.split(',')).map((p) => pidArg(p, '--pid')),
         tracer: values.tracer,
         cpuWindowMs: durationMs(values['cpu-window'], 'cpu-window', 1000),
       },
@@ -110,11 +110,15 @@ export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport>
   let fds: Awaited<ReturnType<typeof resolveManyFds>> | undefined;
   if (profile) {
     const want = new Map<number, number[]>();
-    for (const f of profile.fds) {
-      const list = want.get(f.pid) ?? [];
-      if (list.length < FDS_PER_PID) list.push(f.fd);
-      want.set(f.pid, list);
-    }
+    const add = (pid: number, fd: number): void => {
+      const list = want.get(pid) ?? [];
+      if (list.length < FDS_PER_PID && !list.includes(fd)) list.push(fd);
+      want.set(pid, list);
+    };
+    for (const f of profile.fds) add(f.pid, f.fd);
+    // The /proc sampler cannot see fds of a spinning thread; it names the non-blocking ones instead.
+    for (const pp of profile.procSampling?.perPid ?? [])
+      for (const fd of pp.nonBlockingFds ?? []) add(pp.pid, fd);
     fds = await resolveManyFds(o.roots, want);
   }
   const findings = runRules({ snapshot: snap, profile, fds, selfPid: self });
@@ -125,16 +129,14 @@ export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport>
     limits: snap.limits,
     sockstat: snap.sockstat,
     tcp: snap.tcp,
-    hotGroups: groups
-      .slice(0, 5)
-      .map((g) => ({
-        label: g.label,
-        comm: g.comm,
-        pids: g.pids,
-        count: g.count,
-        cpuPercent: g.cpuPercent,
-        rssBytes: g.rssBytes,
-      })),
+    hotGroups: groups.slice(0, 5).map((g) => ({
+      label: g.label,
+      comm: g.comm,
+      pids: g.pids,
+      count: g.count,
+      cpuPercent: g.cpuPercent,
+      rssBytes: g.rssBytes,
+    })),
     traced,
     profile,
     findings,

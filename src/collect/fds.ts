@@ -46,6 +46,8 @@ export interface SocketDetail {
   state: string | undefined;
   unixType: string | undefined;
   path: string | undefined;
+  /** For unix sockets: the path bound at the other end (a client's own socket has none). */
+  peerPath?: string | undefined;
   peerInode: number | undefined;
   /** The process(es) holding the other end of a unix socket. */
   peers: PeerRef[] | undefined;
@@ -188,6 +190,8 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
         target = `${row.protocol} ${row.local} → ${row.remote} ${row.state ?? ''}`.trim();
       } else if (u) {
         const peerInode = unixPeers.get(t.inode);
+        // A client's socket is unnamed; the name people know is the server's path at the other end.
+        const peerPath = peerInode !== undefined ? unix.get(peerInode)?.path : undefined;
         const peers =
           peerInode !== undefined
             ? (others(peerInode) ?? holders.get(peerInode)?.map((h) => ({ ...h, comm: nameOf(h.pid) })))
@@ -199,6 +203,7 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
           state: u.state,
           unixType: u.type,
           path: u.path,
+          peerPath,
           peerInode,
           peers,
         };
@@ -208,7 +213,7 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
             ? ` ↔ socket ${peerInode}`
             : '';
         target =
-          `unix ${u.type ?? '?'} ${u.path ?? '(unnamed)'} ${u.listening ? 'LISTEN' : (u.state ?? '')}${peerText}`
+          `unix ${u.type ?? '?'} ${u.path ?? (peerPath ? `(unnamed) → ${peerPath}` : '(unnamed)')} ${u.listening ? 'LISTEN' : (u.state ?? '')}${peerText}`
             .replace(/\s+/g, ' ')
             .trim();
       } else {

@@ -7,7 +7,14 @@
  */
 import { ProcsleuthError } from '../util/errors.js';
 import { USER_HZ } from '../procfs/pid-stat.js';
-import { PROC_SERIES, SOCK_SERIES, SOCK_TCP_STATES, type ProcessRow, type RecordReader, type Timeline } from '../store/index.js';
+import {
+  PROC_SERIES,
+  SOCK_SERIES,
+  SOCK_TCP_STATES,
+  type ProcessRow,
+  type RecordReader,
+  type Timeline,
+} from '../store/index.js';
 
 export type Unit = 'percent' | 'bytes' | 'count' | 'per-second' | 'ms';
 
@@ -21,7 +28,13 @@ interface MetricDef {
   description: string;
 }
 
-const level = (series: 'proc' | 'sock', columns: string[], scale: number, unit: Unit, description: string): MetricDef => ({
+const level = (
+  series: 'proc' | 'sock',
+  columns: string[],
+  scale: number,
+  unit: Unit,
+  description: string,
+): MetricDef => ({
   series,
   columns,
   kind: 'level',
@@ -31,7 +44,14 @@ const level = (series: 'proc' | 'sock', columns: string[], scale: number, unit: 
 });
 
 export const METRICS: Record<string, MetricDef> = {
-  cpu: { series: 'proc', columns: ['utime_ticks', 'stime_ticks'], kind: 'rate', scale: 100 / USER_HZ, unit: 'percent', description: 'CPU, % of one core' },
+  cpu: {
+    series: 'proc',
+    columns: ['utime_ticks', 'stime_ticks'],
+    kind: 'rate',
+    scale: 100 / USER_HZ,
+    unit: 'percent',
+    description: 'CPU, % of one core',
+  },
   rss: level('proc', ['rss_kib'], 1024, 'bytes', 'resident set size'),
   anon: level('proc', ['anon_kib'], 1024, 'bytes', 'anonymous resident memory'),
   swap: level('proc', ['swap_kib'], 1024, 'bytes', 'swapped out'),
@@ -39,20 +59,72 @@ export const METRICS: Record<string, MetricDef> = {
   vsz: level('proc', ['vsz_kib'], 1024, 'bytes', 'virtual size'),
   threads: level('proc', ['threads'], 1, 'count', 'threads'),
   fds: level('proc', ['fds'], 1, 'count', 'open file descriptors'),
-  minflt: { series: 'proc', columns: ['minflt'], kind: 'rate', scale: 1, unit: 'per-second', description: 'minor page faults per second' },
-  majflt: { series: 'proc', columns: ['majflt'], kind: 'rate', scale: 1, unit: 'per-second', description: 'major page faults per second' },
-  sockets: level('sock', SOCK_SERIES.columns.map((c) => c.name), 1, 'count', 'sockets of every kind'),
-  tcp: level('sock', SOCK_TCP_STATES.map((s) => `tcp_${s.toLowerCase()}`), 1, 'count', 'TCP sockets'),
-  ...Object.fromEntries(SOCK_TCP_STATES.map((s) => [s.toLowerCase(), level('sock', [`tcp_${s.toLowerCase()}`], 1, 'count', `TCP sockets in ${s}`)])),
+  minflt: {
+    series: 'proc',
+    columns: ['minflt'],
+    kind: 'rate',
+    scale: 1,
+    unit: 'per-second',
+    description: 'minor page faults per second',
+  },
+  majflt: {
+    series: 'proc',
+    columns: ['majflt'],
+    kind: 'rate',
+    scale: 1,
+    unit: 'per-second',
+    description: 'major page faults per second',
+  },
+  sockets: level(
+    'sock',
+    SOCK_SERIES.columns.map((c) => c.name),
+    1,
+    'count',
+    'sockets of every kind',
+  ),
+  tcp: level(
+    'sock',
+    SOCK_TCP_STATES.map((s) => `tcp_${s.toLowerCase()}`),
+    1,
+    'count',
+    'TCP sockets',
+  ),
+  ...Object.fromEntries(
+    SOCK_TCP_STATES.map((s) => [
+      s.toLowerCase(),
+      level('sock', [`tcp_${s.toLowerCase()}`], 1, 'count', `TCP sockets in ${s}`),
+    ]),
+  ),
   udp: level('sock', ['udp'], 1, 'count', 'UDP sockets'),
   unix: level('sock', ['unix'], 1, 'count', 'unix sockets'),
 };
 
 /** The recorder's own series (`--recorder`). */
 export const RECORDER_METRICS: Record<string, MetricDef> = {
-  cpu: { series: 'self', columns: ['cpuMs'], kind: 'rate', scale: 100 / 1000, unit: 'percent', description: "the recorder's CPU, % of one core" },
-  rss: { series: 'self', columns: ['rssKib'], kind: 'level', scale: 1024, unit: 'bytes', description: "the recorder's RSS" },
-  duration: { series: 'self', columns: ['durationMs'], kind: 'level', scale: 1, unit: 'ms', description: 'time to take and write one sample' },
+  cpu: {
+    series: 'self',
+    columns: ['cpuMs'],
+    kind: 'rate',
+    scale: 100 / 1000,
+    unit: 'percent',
+    description: "the recorder's CPU, % of one core",
+  },
+  rss: {
+    series: 'self',
+    columns: ['rssKib'],
+    kind: 'level',
+    scale: 1024,
+    unit: 'bytes',
+    description: "the recorder's RSS",
+  },
+  duration: {
+    series: 'self',
+    columns: ['durationMs'],
+    kind: 'level',
+    scale: 1,
+    unit: 'ms',
+    description: 'time to take and write one sample',
+  },
 };
 
 export const DEFAULT_METRICS = ['cpu', 'rss', 'fds'];
@@ -97,7 +169,13 @@ export interface HistoryDocument {
   schema: 'procsleuth.history/1';
   db: string;
   generatedAt: string;
-  query: { kind: HistorySelector['kind']; pid?: number; group?: string; metrics: string[]; since: string | null };
+  query: {
+    kind: HistorySelector['kind'];
+    pid?: number;
+    group?: string;
+    metrics: string[];
+    since: string | null;
+  };
   entity: {
     kind: HistorySelector['kind'];
     label: string;
@@ -127,7 +205,10 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function resolveEntity(r: RecordReader, sel: HistorySelector): { members: ProcessRow[]; entity: HistoryDocument['entity'] } {
+export function resolveEntity(
+  r: RecordReader,
+  sel: HistorySelector,
+): { members: ProcessRow[]; entity: HistoryDocument['entity'] } {
   const describe = (p: ProcessRow): HistoryProcess => ({
     pid: p.pid,
     startTimeTicks: p.startTimeTicks,
@@ -138,20 +219,28 @@ export function resolveEntity(r: RecordReader, sel: HistorySelector): { members:
     firstSeen: iso(p.firstMs),
     ended: p.endMs === null ? null : iso(p.endMs),
   });
-  if (sel.kind === 'recorder') return { members: [], entity: { kind: 'recorder', label: 'the recorder itself', processes: [] } };
+  if (sel.kind === 'recorder')
+    return { members: [], entity: { kind: 'recorder', label: 'the recorder itself', processes: [] } };
   if (sel.kind === 'group') {
     const groups = r.findGroups(sel.name);
-    if (groups.length === 0) throw new ProcsleuthError('NOT_FOUND', `no recorded group matches "${sel.name}"`);
+    if (groups.length === 0)
+      throw new ProcsleuthError('NOT_FOUND', `no recorded group matches "${sel.name}"`);
     if (groups.length > 1) {
       const list = groups
         .slice(0, 10)
         .map((g) => `  ${g.label} (${g.processes} processes)`)
         .join('\n');
-      throw new ProcsleuthError('USAGE', `"${sel.name}" matches ${groups.length} groups; give one label exactly:\n${list}`);
+      throw new ProcsleuthError(
+        'USAGE',
+        `"${sel.name}" matches ${groups.length} groups; give one label exactly:\n${list}`,
+      );
     }
     const g = groups[0]!;
     const members = r.processesInGroups([g.id]);
-    return { members, entity: { kind: 'group', label: g.label, group: g.label, processes: members.map(describe) } };
+    return {
+      members,
+      entity: { kind: 'group', label: g.label, group: g.label, processes: members.map(describe) },
+    };
   }
   const found = r.processesByPid(sel.pid);
   const root = found[0];
@@ -183,12 +272,19 @@ export function buildHistory(r: RecordReader, q: HistoryQuery): HistoryDocument 
   const { members, entity } = resolveEntity(r, q.selector);
   const t = r.timeline(q.sinceMs ?? 0);
   const ranges = members.map((p) => r.aliveRange(p, t));
-  const series = q.metrics.map((m) => seriesOf(r, t, members, ranges, m, defs[m]!, q.selector.kind === 'process'));
+  const series = q.metrics.map((m) =>
+    seriesOf(r, t, members, ranges, m, defs[m]!, q.selector.kind === 'process'),
+  );
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of series) for (const p of s.points) (lo = Math.min(lo, p.tMs)), (hi = Math.max(hi, p.tMs));
   const counted = new Set<number>();
-  for (const s of series) for (const p of s.points) counted.add(p.tMs);
+  for (const s of series) {
+    for (const p of s.points) {
+      lo = Math.min(lo, p.tMs);
+      hi = Math.max(hi, p.tMs);
+      counted.add(p.tMs);
+    }
+  }
   return {
     schema: 'procsleuth.history/1',
     db: q.dbPath,
@@ -287,7 +383,13 @@ function seriesOf(
     }
     points.push(p);
   }
-  return { metric, unit: def.unit, description: def.description, points, summary: summarise(points.map((p) => p.value)) };
+  return {
+    metric,
+    unit: def.unit,
+    description: def.description,
+    points,
+    summary: summarise(points.map((p) => p.value)),
+  };
 }
 
 function summarise(v: number[]): HistorySeries['summary'] {

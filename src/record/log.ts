@@ -14,7 +14,11 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-export function jsonLogger(write: (line: string) => void, min: LogLevel = 'info', clock: () => number = Date.now): Logger {
+export function jsonLogger(
+  write: (line: string) => void,
+  min: LogLevel = 'info',
+  clock: () => number = Date.now,
+): Logger {
   return {
     log(level, event, fields = {}) {
       if (ORDER[level] < ORDER[min]) return;

@@ -69,7 +69,13 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
   }
   let writer: RecordWriter;
   try {
-    writer = new RecordWriter(store, { pid: me.pid, hostname: me.hostname, version: o.version, intervalMs: o.intervalMs, startedMs: me.sinceMs });
+    writer = new RecordWriter(store, {
+      pid: me.pid,
+      hostname: me.hostname,
+      version: o.version,
+      intervalMs: o.intervalMs,
+      startedMs: me.sinceMs,
+    });
   } catch (err) {
     store.close();
     throw err;
@@ -84,7 +90,13 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
     version: o.version,
   });
 
-  const summary: RecorderSummary = { samples: 0, dropped: 0, rows: 0, runId: writer.runId, stoppedBy: 'once' };
+  const summary: RecorderSummary = {
+    samples: 0,
+    dropped: 0,
+    rows: 0,
+    runId: writer.runId,
+    stoppedBy: 'once',
+  };
   let diskFull = false;
   let lastMaintenance = -Infinity;
   let writeMs = 0;
@@ -97,7 +109,8 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
       const m = runMaintenance(store, { nowMs: now, retentionMs: o.retentionMs });
       if (m.samplesDeleted > 0 || m.bucketRowsExpired > 0) log.log('info', 'retention', { ...m });
     } catch (err) {
-      if (err instanceof ProcsleuthError && err.code === 'DISK_FULL') log.log('warn', 'retention-skipped', { code: err.code, message: err.message });
+      if (err instanceof ProcsleuthError && err.code === 'DISK_FULL')
+        log.log('warn', 'retention-skipped', { code: err.code, message: err.message });
       else throw err;
     }
   };
@@ -120,7 +133,12 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
       summary.dropped++;
       // The WAL may hold the space we need: fold it into the database and truncate it.
       store.checkpoint();
-      if (!diskFull) log.log('error', 'disk-full', { db: o.dbPath, message: `${err.message}; dropping samples until space returns`, code: err.code });
+      if (!diskFull)
+        log.log('error', 'disk-full', {
+          db: o.dbPath,
+          message: `${err.message}; dropping samples until space returns`,
+          code: err.code,
+        });
       diskFull = true;
     }
     writeMs = performance.now() - w0;
@@ -130,7 +148,14 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
       if (diskFull) log.log('info', 'resumed', { db: o.dbPath, dropped: summary.dropped });
       diskFull = false;
       const st = sampler.lastStats;
-      log.log('debug', 'sample', { sample: r.sampleId, rows: r.rows, new: r.newProcesses, ended: r.endedProcesses, ...st, writeMs: Math.round(writeMs * 10) / 10 });
+      log.log('debug', 'sample', {
+        sample: r.sampleId,
+        rows: r.rows,
+        new: r.newProcesses,
+        ended: r.endedProcesses,
+        ...st,
+        writeMs: Math.round(writeMs * 10) / 10,
+      });
     }
   };
 
@@ -178,14 +203,23 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
     }
   } catch (err) {
     summary.stoppedBy = 'error';
-    log.log('error', 'stop', { reason: 'error', code: err instanceof ProcsleuthError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+    log.log('error', 'stop', {
+      reason: 'error',
+      code: err instanceof ProcsleuthError ? err.code : 'INTERNAL',
+      message: err instanceof Error ? err.message : String(err),
+    });
     closeQuietly(store, writer, me);
     for (const h of stopHandlers) h();
     throw err;
   }
   closeQuietly(store, writer, me);
   for (const h of stopHandlers) h();
-  log.log('info', 'stop', { reason: stopping ?? summary.stoppedBy, samples: summary.samples, dropped: summary.dropped, rows: summary.rows });
+  log.log('info', 'stop', {
+    reason: stopping ?? summary.stoppedBy,
+    samples: summary.samples,
+    dropped: summary.dropped,
+    rows: summary.rows,
+  });
   return summary;
 }
 

@@ -44,7 +44,12 @@ import { readSocketTables, topRemotes, type SocketTables } from '../collect/sock
 import { walkFds } from '../collect/fd-walk.js';
 import { TCP_STATES, type TcpState } from '../collect/types.js';
 import { emptyStatFields, readStatFields, type StatFields } from './fast-stat.js';
-import type { HostSampleInput, ProcessSampleInput, ProcessSocketsInput, SampleInput } from '../store/index.js';
+import type {
+  HostSampleInput,
+  ProcessSampleInput,
+  ProcessSocketsInput,
+  SampleInput,
+} from '../store/index.js';
 
 export interface SamplerOptions {
   procRoot: string;
@@ -144,7 +149,15 @@ export class Sampler {
     const walkRounds = Math.max(1, Math.round(o.fdWalkMaxAgeMs / (socketsEvery * o.intervalMs)));
     const pssRound = Math.floor(idx / pssEvery);
     const walkRound = Math.floor(idx / socketsEvery);
-    const stats: SampleStats = { processes: 0, vanished: 0, skipped: 0, detailed: 0, pssRead: 0, fdWalked: 0, durationMs: 0 };
+    const stats: SampleStats = {
+      processes: 0,
+      vanished: 0,
+      skipped: 0,
+      detailed: 0,
+      pssRead: 0,
+      fdWalked: 0,
+      durationMs: 0,
+    };
 
     const host = this.readHost();
     const processes: ProcessSampleInput[] = [];
@@ -204,7 +217,10 @@ export class Sampler {
       if (
         pssPass &&
         !s.kthread &&
-        (full || s.pssBytes === undefined || s.pssAtRssPages !== st.rssPages || (pssRound + pid) % pssRounds === 0)
+        (full ||
+          s.pssBytes === undefined ||
+          s.pssAtRssPages !== st.rssPages ||
+          (pssRound + pid) % pssRounds === 0)
       ) {
         const rr = readPidSmapsRollup(proc, pid);
         if (rr.ok) {
@@ -241,7 +257,8 @@ export class Sampler {
     let remotes: SampleInput['remotes'];
     if (socketPass) {
       const tables = readSocketTables(proc, {});
-      for (const st of TCP_STATES) host[`st_${st.toLowerCase()}` as keyof HostSampleInput] = tables.states[st];
+      for (const st of TCP_STATES)
+        host[`st_${st.toLowerCase()}` as keyof HostSampleInput] = tables.states[st];
       remotes = {};
       for (const st of TCP_STATES) {
         if (st === 'LISTEN') continue;
@@ -252,7 +269,13 @@ export class Sampler {
       for (const p of processes) {
         const s = this.seen.get(p.pid);
         if (!s || s.kthread) continue;
-        if (full || s.inodes === undefined || s.inodesAtFdCount !== s.fdCount || (walkRound + p.pid) % walkRounds === 0) toWalk.push(p.pid);
+        if (
+          full ||
+          s.inodes === undefined ||
+          s.inodesAtFdCount !== s.fdCount ||
+          (walkRound + p.pid) % walkRounds === 0
+        )
+          toWalk.push(p.pid);
       }
       const walk = walkFds(proc, toWalk);
       stats.fdWalked = toWalk.length;
@@ -354,7 +377,8 @@ export class Sampler {
     } catch {
       fileNr = undefined; // hidden in some containers
     }
-    const kib = (b: number | undefined): number | undefined => (b === undefined ? undefined : Math.round(b / 1024));
+    const kib = (b: number | undefined): number | undefined =>
+      b === undefined ? undefined : Math.round(b / 1024);
     const x100 = (v: number): number => Math.round(v * 100);
     return {
       cpu_user_ticks: st.cpu.userTicks,

@@ -43,12 +43,26 @@
  * A file that is not ours, written by a newer schema, or corrupt is refused and never modified.
  */
 
-export { SCHEMA_VERSION, APPLICATION_ID, BUCKET_MS, PROC_SERIES, SOCK_SERIES, HOST_SERIES, SOCK_TCP_STATES } from './schema.js';
+export {
+  SCHEMA_VERSION,
+  APPLICATION_ID,
+  BUCKET_MS,
+  PROC_SERIES,
+  SOCK_SERIES,
+  HOST_SERIES,
+  SOCK_TCP_STATES,
+} from './schema.js';
 export type { SeriesSpec, ColumnSpec, ColumnKind } from './schema.js';
 export { Store, StoreError, storeError, thisHost } from './store.js';
 export type { Db, OpenOptions, Owner } from './store.js';
 export { RecordWriter } from './writer.js';
-export type { SampleInput, ProcessSampleInput, ProcessSocketsInput, HostSampleInput, WriteResult } from './writer.js';
+export type {
+  SampleInput,
+  ProcessSampleInput,
+  ProcessSocketsInput,
+  HostSampleInput,
+  WriteResult,
+} from './writer.js';
 export { RecordReader } from './reader.js';
 export type { Timeline, ProcessRow, DecodedSeries, EntitySelector } from './reader.js';
 export { runMaintenance } from './maintenance.js';

@@ -7,7 +7,14 @@
  * deletes the raw rows they replace, so re-running after a crash finds nothing left to fold for the
  * processes already done. The host series, the samples and the cut itself move in the last transaction.
  */
-import { BUCKET_MS, HOST_SERIES, PROC_SERIES, SOCK_SERIES, bucketColumns, type SeriesSpec } from './schema.js';
+import {
+  BUCKET_MS,
+  HOST_SERIES,
+  PROC_SERIES,
+  SOCK_SERIES,
+  bucketColumns,
+  type SeriesSpec,
+} from './schema.js';
 import type { Store } from './store.js';
 
 export interface MaintenanceOptions {
@@ -64,7 +71,13 @@ function fold(
   for (const { tMs, row } of rows) {
     const b = Math.floor(tMs / BUCKET_MS);
     if (!acc || acc.bucket !== b) {
-      acc = { bucket: b, samples: 0, min: cols.map(() => NaN), max: cols.map(() => NaN), last: cols.map(() => NaN) };
+      acc = {
+        bucket: b,
+        samples: 0,
+        min: cols.map(() => NaN),
+        max: cols.map(() => NaN),
+        last: cols.map(() => NaN),
+      };
       out.push(acc);
       // The value held when the bucket began counts toward its min and max.
       see(acc);
@@ -100,8 +113,16 @@ function lastBucketState(store: Store, spec: SeriesSpec, proc: number | undefine
   const lastCols = spec.columns.map((c) => `${c.name}_last`);
   const row = (
     spec.perProcess
-      ? store.db.prepare(`SELECT ${lastCols.join(', ')} FROM ${spec.table}_10m WHERE proc = ? ORDER BY bucket DESC LIMIT 1`).raw(true).get(proc)
-      : store.db.prepare(`SELECT ${lastCols.join(', ')} FROM ${spec.table}_10m ORDER BY bucket DESC LIMIT 1`).raw(true).get()
+      ? store.db
+          .prepare(
+            `SELECT ${lastCols.join(', ')} FROM ${spec.table}_10m WHERE proc = ? ORDER BY bucket DESC LIMIT 1`,
+          )
+          .raw(true)
+          .get(proc)
+      : store.db
+          .prepare(`SELECT ${lastCols.join(', ')} FROM ${spec.table}_10m ORDER BY bucket DESC LIMIT 1`)
+          .raw(true)
+          .get()
   ) as (number | null)[] | undefined;
   return spec.columns.map((_, i) => row?.[i] ?? NaN);
 }
@@ -128,24 +149,36 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
   const cutMs = Math.floor((o.nowMs - o.retentionMs) / BUCKET_MS) * BUCKET_MS;
   res.cutMs = Math.max(oldCut, cutMs);
   if (cutMs > oldCut) {
-    const next = db.prepare(`SELECT min(id) AS id FROM samples WHERE t_ms >= ?`).get(cutMs) as { id: number | null };
+    const next = db.prepare(`SELECT min(id) AS id FROM samples WHERE t_ms >= ?`).get(cutMs) as {
+      id: number | null;
+    };
     const maxId = (db.prepare(`SELECT max(id) AS id FROM samples`).get() as { id: number | null }).id ?? 0;
     const cutSample = next.id ?? maxId + 1;
     const times = new Map<number, number>();
-    for (const [id, ms] of db.prepare(`SELECT id, t_ms FROM samples WHERE id < ? ORDER BY id`).raw(true).iterate(cutSample) as Iterable<[number, number]>) {
+    for (const [id, ms] of db
+      .prepare(`SELECT id, t_ms FROM samples WHERE id < ? ORDER BY id`)
+      .raw(true)
+      .iterate(cutSample) as Iterable<[number, number]>) {
       times.set(id, ms);
     }
 
     store.tx('compact the recent tier', () => {
       for (const s of [PROC_SERIES, SOCK_SERIES]) {
         const cols = ['proc', 'sample', 'k', ...s.columns.map((c) => c.name)].join(', ');
-        db.prepare(`INSERT OR REPLACE INTO ${s.table}_raw (${cols}) SELECT ${cols} FROM ${s.table}_recent WHERE sample < ?`).run(cutSample);
+        db.prepare(
+          `INSERT OR REPLACE INTO ${s.table}_raw (${cols}) SELECT ${cols} FROM ${s.table}_recent WHERE sample < ?`,
+        ).run(cutSample);
         db.prepare(`DELETE FROM ${s.table}_recent WHERE sample < ?`).run(cutSample);
       }
     });
 
     const procs = (
-      db.prepare(`SELECT id FROM processes WHERE first_sample < ? AND (end_ms IS NULL OR end_ms >= ?) ORDER BY id`).raw(true).all(cutSample, oldCut) as [number][]
+      db
+        .prepare(
+          `SELECT id FROM processes WHERE first_sample < ? AND (end_ms IS NULL OR end_ms >= ?) ORDER BY id`,
+        )
+        .raw(true)
+        .all(cutSample, oldCut) as [number][]
     ).map((r) => r[0]);
     const batch = o.batch ?? 200;
     for (let i = 0; i < procs.length; i += batch) {
@@ -154,7 +187,10 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
         for (const id of ids) {
           for (const spec of [PROC_SERIES, SOCK_SERIES]) {
             const cols = ['sample', 'k', ...spec.columns.map((c) => c.name)].join(', ');
-            const rows = db.prepare(`SELECT ${cols} FROM ${spec.table}_raw WHERE proc = ? AND sample < ? ORDER BY sample`).raw(true).all(id, cutSample) as (number | null)[][];
+            const rows = db
+              .prepare(`SELECT ${cols} FROM ${spec.table}_raw WHERE proc = ? AND sample < ? ORDER BY sample`)
+              .raw(true)
+              .all(id, cutSample) as (number | null)[][];
             if (rows.length === 0) continue;
             const accs = fold(
               spec,
@@ -164,7 +200,9 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
             const ins = db.prepare(insertBucketSql(spec));
             for (const a of accs) ins.run(id, a.bucket, ...bucketValues(spec, a));
             res.bucketRows += accs.length;
-            res.rawRowsDeleted += db.prepare(`DELETE FROM ${spec.table}_raw WHERE proc = ? AND sample < ?`).run(id, cutSample).changes;
+            res.rawRowsDeleted += db
+              .prepare(`DELETE FROM ${spec.table}_raw WHERE proc = ? AND sample < ?`)
+              .run(id, cutSample).changes;
           }
         }
       });
@@ -175,7 +213,10 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
       // Every sample's bucket gets a host row: the bucket timeline of readers is the host's.
       const cols = ['sample', 'k', ...HOST_SERIES.columns.map((c) => c.name)].join(', ');
       const hostRows = new Map<number, (number | null)[]>();
-      for (const r of db.prepare(`SELECT ${cols} FROM host_raw WHERE sample < ?`).raw(true).iterate(cutSample) as Iterable<(number | null)[]>) {
+      for (const r of db
+        .prepare(`SELECT ${cols} FROM host_raw WHERE sample < ?`)
+        .raw(true)
+        .iterate(cutSample) as Iterable<(number | null)[]>) {
         hostRows.set(r[0] ?? -1, r.slice(1));
       }
       const chain = [...times].map(([id, tMs]) => ({ tMs, row: hostRows.get(id) }));
@@ -196,7 +237,9 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
     for (const s of [PROC_SERIES, SOCK_SERIES, HOST_SERIES]) {
       res.bucketRowsExpired += db.prepare(`DELETE FROM ${s.table}_10m WHERE bucket < ?`).run(expire).changes;
     }
-    res.processesExpired = db.prepare(`DELETE FROM processes WHERE end_ms IS NOT NULL AND end_ms < ?`).run(expire * BUCKET_MS).changes;
+    res.processesExpired = db
+      .prepare(`DELETE FROM processes WHERE end_ms IS NOT NULL AND end_ms < ?`)
+      .run(expire * BUCKET_MS).changes;
     if (res.processesExpired > 0) {
       db.prepare(
         `DELETE FROM strings WHERE id NOT IN (SELECT comm FROM processes WHERE comm IS NOT NULL UNION SELECT exe FROM processes WHERE exe IS NOT NULL

@@ -5,7 +5,7 @@
  * left to the caller (record/history.ts), which knows the units.
  */
 import type { Statement } from 'better-sqlite3';
-import { BUCKET_MS, HOST_SERIES, PROC_SERIES, SOCK_SERIES, bucketColumns, type SeriesSpec } from './schema.js';
+import { BUCKET_MS, HOST_SERIES, PROC_SERIES, SOCK_SERIES, type SeriesSpec } from './schema.js';
 import type { Store } from './store.js';
 
 export interface Timeline {
@@ -56,7 +56,8 @@ export interface DecodedSeries {
   max: Float64Array[];
 }
 
-export type EntitySelector = { kind: 'process'; pid: number } | { kind: 'group'; name: string } | { kind: 'tree'; pid: number };
+export type EntitySelector =
+  { kind: 'process'; pid: number } | { kind: 'group'; name: string } | { kind: 'tree'; pid: number };
 
 const PROCESS_COLS = `p.id, p.boot, b.boot_id AS bootId, p.pid, p.start_ticks AS startTimeTicks, p.ppid, p.parent, p.uid,
   sc.s AS comm, se.s AS exe, sa.s AS cmd, p.grp AS "group", g.key AS groupKey, g.label AS groupLabel, p.kthread,
@@ -88,12 +89,18 @@ export class RecordReader {
   /** The timeline from `sinceMs` (inclusive) to the newest sample. */
   timeline(sinceMs = 0): Timeline {
     const b0 = Math.floor(sinceMs / BUCKET_MS);
-    const buckets = this.prep(`SELECT bucket FROM host_10m WHERE bucket >= ? ORDER BY bucket`).raw(true).all(b0) as [number][];
-    const first = this.prep(`SELECT min(id) AS id FROM samples WHERE t_ms >= ?`).get(sinceMs) as { id: number | null };
+    const buckets = this.prep(`SELECT bucket FROM host_10m WHERE bucket >= ? ORDER BY bucket`)
+      .raw(true)
+      .all(b0) as [number][];
+    const first = this.prep(`SELECT min(id) AS id FROM samples WHERE t_ms >= ?`).get(sinceMs) as {
+      id: number | null;
+    };
     const samples =
       first.id === null
         ? []
-        : (this.prep(`SELECT id, t_ms, boot, duration_ms, self_cpu_ms, self_rss_kib FROM samples WHERE id >= ? ORDER BY id`)
+        : (this.prep(
+            `SELECT id, t_ms, boot, duration_ms, self_cpu_ms, self_rss_kib FROM samples WHERE id >= ? ORDER BY id`,
+          )
             .raw(true)
             .all(first.id) as [number, number, number, number | null, number | null, number | null][]);
     const n = buckets.length + samples.length;
@@ -104,7 +111,11 @@ export class RecordReader {
       bucket: new Float64Array(n),
       length: n,
       firstRaw: buckets.length,
-      self: { durationMs: new Float64Array(n).fill(NaN), cpuMs: new Float64Array(n).fill(NaN), rssKib: new Float64Array(n).fill(NaN) },
+      self: {
+        durationMs: new Float64Array(n).fill(NaN),
+        cpuMs: new Float64Array(n).fill(NaN),
+        rssKib: new Float64Array(n).fill(NaN),
+      },
     };
     buckets.forEach(([b], i) => {
       t.tMs[i] = b * BUCKET_MS;
@@ -126,21 +137,26 @@ export class RecordReader {
   }
 
   process(id: number): ProcessRow | undefined {
-    const r = this.prep(`SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.id = ?`).get(id) as RawProcess | undefined;
+    const r = this.prep(`SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.id = ?`).get(id) as
+      RawProcess | undefined;
     return r ? toProcess(r) : undefined;
   }
 
   /** Every recorded identity of a PID, newest first (a PID is reused; each start is its own process). */
   processesByPid(pid: number): ProcessRow[] {
-    return (this.prep(`SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.pid = ? ORDER BY p.first_sample DESC, p.id DESC`).all(pid) as RawProcess[]).map(toProcess);
+    return (
+      this.prep(
+        `SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.pid = ? ORDER BY p.first_sample DESC, p.id DESC`,
+      ).all(pid) as RawProcess[]
+    ).map(toProcess);
   }
 
   processesInGroups(groups: readonly number[]): ProcessRow[] {
     if (groups.length === 0) return [];
     return (
-      this.prep(`SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.grp IN (SELECT value FROM json_each(?)) ORDER BY p.id`).all(
-        JSON.stringify(groups),
-      ) as RawProcess[]
+      this.prep(
+        `SELECT ${PROCESS_COLS} FROM ${PROCESS_FROM} WHERE p.grp IN (SELECT value FROM json_each(?)) ORDER BY p.id`,
+      ).all(JSON.stringify(groups)) as RawProcess[]
     ).map(toProcess);
   }
 
@@ -160,7 +176,12 @@ export class RecordReader {
       `SELECT g.id, g.key, g.label, count(p.id) AS processes, group_concat(DISTINCT sc.s) AS comms
        FROM groups g LEFT JOIN processes p ON p.grp = g.id LEFT JOIN strings sc ON sc.id = p.comm GROUP BY g.id ORDER BY g.id`,
     ).all() as { id: number; key: string; label: string; processes: number; comms: string | null }[];
-    const strip = ({ id, key, label, processes }: (typeof all)[number]): { id: number; key: string; label: string; processes: number } => ({
+    const strip = ({
+      id,
+      key,
+      label,
+      processes,
+    }: (typeof all)[number]): { id: number; key: string; label: string; processes: number } => ({
       id,
       key,
       label,
@@ -211,7 +232,13 @@ export class RecordReader {
    * Dense values of some columns of one process (or of the host, `id` undefined) over the timeline
    * range [i0, i1]. Rows before i0 are applied first, so the carried values are right at i0.
    */
-  decode(spec: SeriesSpec, id: number | undefined, columns: readonly string[], t: Timeline, range: [number, number]): DecodedSeries {
+  decode(
+    spec: SeriesSpec,
+    id: number | undefined,
+    columns: readonly string[],
+    t: Timeline,
+    range: [number, number],
+  ): DecodedSeries {
     const idx = columns.map((c) => {
       const i = spec.columns.findIndex((x) => x.name === c);
       if (i < 0) throw new Error(`no column ${c} in ${spec.table}`);
@@ -227,15 +254,17 @@ export class RecordReader {
     const where = spec.perProcess ? 'WHERE proc = ?' : '';
     const args = spec.perProcess ? [id] : [];
 
-    // Buckets: [bucket, lastOrMin/max/last …] in bucketColumns order.
-    const bcols = bucketColumns(spec);
+    // Buckets: [bucket, then min, max, last per requested column] (a counter has only a last).
     const bsel = idx.flatMap((i) => {
       const c = spec.columns[i];
       if (!c) return [];
-      return c.kind === 'counter' ? [`NULL`, `NULL`, `${c.name}_last`] : [`${c.name}_min`, `${c.name}_max`, `${c.name}_last`];
+      return c.kind === 'counter'
+        ? [`NULL`, `NULL`, `${c.name}_last`]
+        : [`${c.name}_min`, `${c.name}_max`, `${c.name}_last`];
     });
-    void bcols;
-    const buckets = this.prep(`SELECT bucket, ${bsel.join(', ')} FROM ${spec.table}_10m ${where} ORDER BY bucket`)
+    const buckets = this.prep(
+      `SELECT bucket, ${bsel.join(', ')} FROM ${spec.table}_10m ${where} ORDER BY bucket`,
+    )
       .raw(true)
       .all(...args) as (number | null)[][];
     const sel = idx.map((i) => spec.columns[i]?.name ?? 'NULL').join(', ');
@@ -297,26 +326,50 @@ export class RecordReader {
   }
 
   /** Top remote addresses per TCP state at the newest socket pass at or before `atMs`. */
-  remotesAt(atMs = Infinity): { tMs: number; byState: Record<number, { address: string; count: number }[]> } | undefined {
+  remotesAt(
+    atMs = Infinity,
+  ): { tMs: number; byState: Record<number, { address: string; count: number }[]> } | undefined {
     const row = this.prep(
       `SELECT r.sample, s.t_ms FROM host_remotes r JOIN samples s ON s.id = r.sample WHERE s.t_ms <= ? ORDER BY r.sample DESC LIMIT 1`,
-    ).get(Number.isFinite(atMs) ? atMs : Number.MAX_SAFE_INTEGER) as { sample: number; t_ms: number } | undefined;
+    ).get(Number.isFinite(atMs) ? atMs : Number.MAX_SAFE_INTEGER) as
+      { sample: number; t_ms: number } | undefined;
     if (!row) return undefined;
-    const rows = this.prep(`SELECT r.state, st.s AS address, r.count FROM host_remotes r JOIN strings st ON st.id = r.addr WHERE r.sample = ? ORDER BY r.state, r.count DESC`).all(
-      row.sample,
-    ) as { state: number; address: string; count: number }[];
+    const rows = this.prep(
+      `SELECT r.state, st.s AS address, r.count FROM host_remotes r JOIN strings st ON st.id = r.addr WHERE r.sample = ? ORDER BY r.state, r.count DESC`,
+    ).all(row.sample) as { state: number; address: string; count: number }[];
     const byState: Record<number, { address: string; count: number }[]> = {};
     for (const r of rows) (byState[r.state] ??= []).push({ address: r.address, count: r.count });
     return { tMs: row.t_ms, byState };
   }
 
   /** Counts for a quick summary of the file. */
-  stats(): { samples: number; processes: number; runs: number; firstMs: number | null; lastMs: number | null; buckets: number } {
-    const s = this.prep(`SELECT count(*) AS n, min(t_ms) AS a, max(t_ms) AS b FROM samples`).get() as { n: number; a: number | null; b: number | null };
+  stats(): {
+    samples: number;
+    processes: number;
+    runs: number;
+    firstMs: number | null;
+    lastMs: number | null;
+    buckets: number;
+  } {
+    const s = this.prep(`SELECT count(*) AS n, min(t_ms) AS a, max(t_ms) AS b FROM samples`).get() as {
+      n: number;
+      a: number | null;
+      b: number | null;
+    };
     const p = this.prep(`SELECT count(*) AS n FROM processes`).get() as { n: number };
     const r = this.prep(`SELECT count(*) AS n FROM runs`).get() as { n: number };
-    const b = this.prep(`SELECT count(*) AS n, min(bucket) AS a FROM host_10m`).get() as { n: number; a: number | null };
-    return { samples: s.n, processes: p.n, runs: r.n, firstMs: b.a !== null ? b.a * BUCKET_MS : s.a, lastMs: s.b, buckets: b.n };
+    const b = this.prep(`SELECT count(*) AS n, min(bucket) AS a FROM host_10m`).get() as {
+      n: number;
+      a: number | null;
+    };
+    return {
+      samples: s.n,
+      processes: p.n,
+      runs: r.n,
+      firstMs: b.a !== null ? b.a * BUCKET_MS : s.a,
+      lastMs: s.b,
+      buckets: b.n,
+    };
   }
 }
 

@@ -109,7 +109,8 @@ export const ALL_SERIES: readonly SeriesSpec[] = [PROC_SERIES, SOCK_SERIES, HOST
 
 function rawDdl(s: SeriesSpec, suffix: 'raw' | 'recent'): string {
   const cols = ['k INTEGER', ...s.columns.map((x) => `${x.name} INTEGER`)];
-  if (!s.perProcess) return `CREATE TABLE ${s.table}_${suffix} (sample INTEGER PRIMARY KEY, ${cols.join(', ')})`;
+  if (!s.perProcess)
+    return `CREATE TABLE ${s.table}_${suffix} (sample INTEGER PRIMARY KEY, ${cols.join(', ')})`;
   // raw: ordered by process, so one process's history is one range scan. recent: ordered by sample, so
   // each commit appends to the last page instead of touching one page per active process.
   const key = suffix === 'raw' ? 'proc, sample' : 'sample, proc';
@@ -118,12 +119,15 @@ function rawDdl(s: SeriesSpec, suffix: 'raw' | 'recent'): string {
 
 /** Column names of a bucket table: a counter keeps its last value, a gauge min, max and last. */
 export function bucketColumns(s: SeriesSpec): string[] {
-  return s.columns.flatMap((x) => (x.kind === 'counter' ? [`${x.name}_last`] : [`${x.name}_min`, `${x.name}_max`, `${x.name}_last`]));
+  return s.columns.flatMap((x) =>
+    x.kind === 'counter' ? [`${x.name}_last`] : [`${x.name}_min`, `${x.name}_max`, `${x.name}_last`],
+  );
 }
 
 function bucketDdl(s: SeriesSpec): string {
   const cols = bucketColumns(s).map((n) => `${n} INTEGER`);
-  if (!s.perProcess) return `CREATE TABLE ${s.table}_10m (bucket INTEGER PRIMARY KEY, samples INTEGER NOT NULL, ${cols.join(', ')})`;
+  if (!s.perProcess)
+    return `CREATE TABLE ${s.table}_10m (bucket INTEGER PRIMARY KEY, samples INTEGER NOT NULL, ${cols.join(', ')})`;
   return `CREATE TABLE ${s.table}_10m (proc INTEGER NOT NULL, bucket INTEGER NOT NULL, ${cols.join(', ')}, PRIMARY KEY (proc, bucket)) WITHOUT ROWID`;
 }
 
@@ -148,7 +152,11 @@ const V1 = [
   `CREATE INDEX processes_open ON processes (boot) WHERE end_sample IS NULL`,
   `CREATE TABLE host_remotes (sample INTEGER NOT NULL, state INTEGER NOT NULL, addr INTEGER NOT NULL,
      count INTEGER NOT NULL, PRIMARY KEY (sample, state, addr)) WITHOUT ROWID`,
-  ...ALL_SERIES.flatMap((s) => [rawDdl(s, 'raw'), ...(s.perProcess ? [rawDdl(s, 'recent')] : []), bucketDdl(s)]),
+  ...ALL_SERIES.flatMap((s) => [
+    rawDdl(s, 'raw'),
+    ...(s.perProcess ? [rawDdl(s, 'recent')] : []),
+    bucketDdl(s),
+  ]),
 ];
 
 /** migrations[i] takes a database from version i to i + 1. Each runs inside the caller's transaction. */

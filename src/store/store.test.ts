@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUCKET_MS, PROC_SERIES, RecordReader, RecordWriter, SCHEMA_VERSION, SOCK_SERIES, Store, runMaintenance, type ProcessSampleInput, type SampleInput } from './index.js';
+import {
+  BUCKET_MS,
+  PROC_SERIES,
+  RecordReader,
+  RecordWriter,
+  SCHEMA_VERSION,
+  SOCK_SERIES,
+  Store,
+  runMaintenance,
+  type ProcessSampleInput,
+  type SampleInput,
+} from './index.js';
 import { encodeRow } from './writer.js';
 
 const BOOT = '6a68c77a-d17a-4df8-8544-24148ed63c7e';
@@ -41,7 +52,12 @@ function proc(pid: number, start: number, o: Partial<ProcessSampleInput> = {}): 
 }
 
 function sample(tMs: number, processes: ProcessSampleInput[], bootId = BOOT): SampleInput {
-  return { tMs, bootId, host: { cpu_user_ticks: tMs / 10, cpu_idle_ticks: tMs / 5, load1_x100: 5, mem_total_kib: 1000 }, processes };
+  return {
+    tMs,
+    bootId,
+    host: { cpu_user_ticks: tMs / 10, cpu_idle_ticks: tMs / 5, load1_x100: 5, mem_total_kib: 1000 },
+    processes,
+  };
 }
 
 describe('encodeRow', () => {
@@ -73,15 +89,24 @@ describe('RecordWriter and RecordReader', () => {
     for (let i = 0; i < N; i++) {
       const ps = [
         proc(10, 100), // idle
-        proc(11, 110, { utimeTicks: i * 3, stimeTicks: i, rssBytes: 4096 * (100 + i), fdCount: 4 + Math.floor(i / 10) }), // busy, leaking
+        proc(11, 110, {
+          utimeTicks: i * 3,
+          stimeTicks: i,
+          rssBytes: 4096 * (100 + i),
+          fdCount: 4 + Math.floor(i / 10),
+        }), // busy, leaking
       ];
       if (i < 20) ps.push(proc(12, 120, { ppid: 11 }));
       if (i >= 30) ps.push(proc(12, 999, { ppid: 11, comm: 'reused' })); // the same PID, a new process
       written.push(w.append(sample(1000 * (i + 1), ps)));
     }
     // The idle process wrote its keyframe and nothing after it.
-    const idleRows = store.db.prepare(`SELECT count(*) AS n FROM proc_recent r JOIN processes p ON p.id = r.proc WHERE p.pid = 10`).get() as { n: number };
-    const idleRaw = store.db.prepare(`SELECT count(*) AS n FROM proc_raw r JOIN processes p ON p.id = r.proc WHERE p.pid = 10`).get() as { n: number };
+    const idleRows = store.db
+      .prepare(`SELECT count(*) AS n FROM proc_recent r JOIN processes p ON p.id = r.proc WHERE p.pid = 10`)
+      .get() as { n: number };
+    const idleRaw = store.db
+      .prepare(`SELECT count(*) AS n FROM proc_raw r JOIN processes p ON p.id = r.proc WHERE p.pid = 10`)
+      .get() as { n: number };
     expect(idleRows.n + idleRaw.n).toBe(1);
     store.close();
 
@@ -107,7 +132,12 @@ describe('RecordWriter and RecordReader', () => {
     expect(both[0] ? r.aliveRange(both[0], t) : undefined).toEqual([30, N - 1]);
     // The child's parent is the busy process's row, not just a pid.
     expect(old?.parent).toBe(busy?.id);
-    expect(r.tree(busy?.id ?? -1).map((p) => p.pid).sort()).toEqual([11, 12, 12]);
+    expect(
+      r
+        .tree(busy?.id ?? -1)
+        .map((p) => p.pid)
+        .sort(),
+    ).toEqual([11, 12, 12]);
     rs.close();
   });
 
@@ -115,7 +145,8 @@ describe('RecordWriter and RecordReader', () => {
     const store = Store.open(db, { mode: 'write' });
     const w = new RecordWriter(store, RUN);
     for (let i = 0; i < 6; i++) {
-      const sockets = i % 2 === 0 ? { tcp: { ESTABLISHED: 3, CLOSE_WAIT: i }, udp: 1, unix: 2, other: 0 } : undefined;
+      const sockets =
+        i % 2 === 0 ? { tcp: { ESTABLISHED: 3, CLOSE_WAIT: i }, udp: 1, unix: 2, other: 0 } : undefined;
       w.append(sample(1000 * (i + 1), [proc(20, 200, { sockets })]));
     }
     const r = new RecordReader(store);
@@ -130,7 +161,8 @@ describe('RecordWriter and RecordReader', () => {
   it('a restarted writer appends, keyframes its first sample and closes processes gone meanwhile', () => {
     let store = Store.open(db, { mode: 'write' });
     let w = new RecordWriter(store, RUN);
-    for (let i = 0; i < 5; i++) w.append(sample(1000 * (i + 1), [proc(30, 300, { utimeTicks: i }), proc(31, 310)]));
+    for (let i = 0; i < 5; i++)
+      w.append(sample(1000 * (i + 1), [proc(30, 300, { utimeTicks: i }), proc(31, 310)]));
     store.close(); // as if killed: no endRun
     store = Store.open(db, { mode: 'write' });
     w = new RecordWriter(store, { ...RUN, startedMs: 10_000 });
@@ -168,7 +200,9 @@ describe('RecordWriter and RecordReader', () => {
     const start = 100 * BUCKET_MS;
     const rss = (i: number): number => 4096 * (1000 + (i % 10 === 3 ? 500 : i));
     for (let i = 0; i < 60; i++) {
-      w.append(sample(start + i * step, [proc(50, 500, { utimeTicks: i * 10, rssBytes: rss(i) }), proc(51, 510)]));
+      w.append(
+        sample(start + i * step, [proc(50, 500, { utimeTicks: i * 10, rssBytes: rss(i) }), proc(51, 510)]),
+      );
     }
     // Keep the last 20 minutes raw: 4 buckets of 10 samples each are folded.
     const now = start + 60 * step;
@@ -207,14 +241,17 @@ describe('Store.open refuses what it must not touch', () => {
   it('a file that is not SQLite: reported as corrupt, left byte for byte', () => {
     const junk = Buffer.from('this is not a database, it is a grocery list\n'.repeat(200));
     writeFileSync(db, junk);
-    expect(() => Store.open(db, { mode: 'write' })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    expect(() => Store.open(db, { mode: 'write' })).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }),
+    );
     expect(readFileSync(db).equals(junk)).toBe(true);
   });
 
   it('a database with a damaged page: reported as corrupt, not modified', () => {
     const s = Store.open(db, { mode: 'write' });
     const w = new RecordWriter(s, RUN);
-    for (let i = 0; i < 300; i++) w.append(sample(1000 * i, [proc(60, 600, { utimeTicks: i, argv: ['x'.repeat(500), String(i)] })]));
+    for (let i = 0; i < 300; i++)
+      w.append(sample(1000 * i, [proc(60, 600, { utimeTicks: i, argv: ['x'.repeat(500), String(i)] })]));
     s.close();
     const buf = readFileSync(db);
     const size = statSync(db).size;
@@ -222,7 +259,9 @@ describe('Store.open refuses what it must not touch', () => {
     const page = 4096 * Math.floor(size / 4096 / 2);
     buf.fill(0xa5, page, page + 4096);
     writeFileSync(db, buf);
-    expect(() => Store.open(db, { mode: 'write' })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    expect(() => Store.open(db, { mode: 'write' })).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }),
+    );
     expect(readFileSync(db).equals(buf)).toBe(true);
   });
 
@@ -234,7 +273,9 @@ describe('Store.open refuses what it must not touch', () => {
     raw.close();
     const before = readFileSync(db);
     expect(() => Store.open(db, { mode: 'write' })).toThrow(/newer procsleuth \(schema version 2/);
-    expect(() => Store.open(db, { mode: 'read' })).toThrow(expect.objectContaining({ code: 'STORE_NEWER_SCHEMA' }));
+    expect(() => Store.open(db, { mode: 'read' })).toThrow(
+      expect.objectContaining({ code: 'STORE_NEWER_SCHEMA' }),
+    );
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
@@ -258,6 +299,8 @@ describe('Store.open refuses what it must not touch', () => {
   });
 
   it('history on a missing file says where it looked', () => {
-    expect(() => Store.open(join(dir, 'none.db'), { mode: 'read' })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => Store.open(join(dir, 'none.db'), { mode: 'read' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
   });
 });

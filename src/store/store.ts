@@ -16,21 +16,39 @@ export class StoreError extends ProcsleuthError {}
 /** Turns a SQLite error into one of our stable codes (the CLI prints the message). */
 export function storeError(err: unknown, path: string, doing: string): ProcsleuthError {
   if (err instanceof ProcsleuthError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   const msg = err instanceof Error ? err.message : String(err);
   if (code === 'SQLITE_FULL' || /ENOSPC|disk is full|database or disk is full/i.test(msg)) {
     return new StoreError('DISK_FULL', `${path}: the disk is full while ${doing}`, { cause: err });
   }
   if (code === 'SQLITE_NOTADB') {
-    return new StoreError('STORE_CORRUPT', `${path} is not a SQLite database (or its header is corrupt); leaving it untouched`, { cause: err });
+    return new StoreError(
+      'STORE_CORRUPT',
+      `${path} is not a SQLite database (or its header is corrupt); leaving it untouched`,
+      { cause: err },
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
-    return new StoreError('STORE_CORRUPT', `${path} is corrupt (${msg}); leaving it untouched — move it aside to start a new record`, { cause: err });
+    return new StoreError(
+      'STORE_CORRUPT',
+      `${path} is corrupt (${msg}); leaving it untouched — move it aside to start a new record`,
+      { cause: err },
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreError('STORE_LOCKED', `${path} is busy (another process holds a write lock) while ${doing}`, { cause: err });
+    return new StoreError(
+      'STORE_LOCKED',
+      `${path} is busy (another process holds a write lock) while ${doing}`,
+      { cause: err },
+    );
   }
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_PERM'
+  ) {
     return new StoreError('IO', `${path}: cannot ${doing}: ${msg}`, { cause: err });
   }
   return new StoreError('STORE', `${path}: ${doing}: ${msg}`, { cause: err });
@@ -66,7 +84,10 @@ export class Store {
 
   static open(path: string, o: OpenOptions): Store {
     if (o.mode === 'read' && !fs.existsSync(path)) {
-      throw new StoreError('NOT_FOUND', `no record database at ${path} (start "procsleuth record" first, or pass --db)`);
+      throw new StoreError(
+        'NOT_FOUND',
+        `no record database at ${path} (start "procsleuth record" first, or pass --db)`,
+      );
     }
     if (o.mode === 'write') {
       try {
@@ -85,7 +106,8 @@ export class Store {
       identify(db, path);
       if (o.mode === 'write') {
         const jm = db.pragma('journal_mode = WAL', { simple: true });
-        if (String(jm).toLowerCase() !== 'wal') throw new StoreError('STORE', `${path}: cannot switch to WAL mode (got ${String(jm)})`);
+        if (String(jm).toLowerCase() !== 'wal')
+          throw new StoreError('STORE', `${path}: cannot switch to WAL mode (got ${String(jm)})`);
         db.pragma('synchronous = NORMAL');
         // Checkpoint every 1 MiB of WAL and shrink it back afterwards: a small disk must not need 4 MiB
         // of WAL on top of the database before the first checkpoint.
@@ -98,7 +120,11 @@ export class Store {
       else {
         const v = userVersion(db);
         if (v === 0) throw new StoreError('NOT_FOUND', `${path} holds no record yet`);
-        if (v < SCHEMA_VERSION) throw new StoreError('STORE', `${path} has schema version ${v}; run "procsleuth record" once to migrate it to ${SCHEMA_VERSION}`);
+        if (v < SCHEMA_VERSION)
+          throw new StoreError(
+            'STORE',
+            `${path} has schema version ${v}; run "procsleuth record" once to migrate it to ${SCHEMA_VERSION}`,
+          );
       }
     } catch (err) {
       db.close();
@@ -112,37 +138,52 @@ export class Store {
    * (its pid gone, or another start time, or another boot).
    */
   acquire(me: Owner, isAlive: (o: Owner) => boolean): void {
-    this.tx('take the writer lock', () => {
-      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as { value: string } | undefined;
-      if (row) {
-        const cur = parseOwner(row.value);
-        const same = cur !== undefined && cur.pid === me.pid && cur.bootId === me.bootId && cur.startTimeTicks === me.startTimeTicks;
-        if (cur !== undefined && !same && isAlive(cur)) {
-          const since = new Date(cur.sinceMs).toISOString();
-          throw new StoreError(
-            'STORE_LOCKED',
-            `another recorder (pid ${cur.pid} on ${cur.hostname}, since ${since}) is writing to ${this.path}; stop it first or use another --db`,
-          );
+    this.tx(
+      'take the writer lock',
+      () => {
+        const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as
+          { value: string } | undefined;
+        if (row) {
+          const cur = parseOwner(row.value);
+          const same =
+            cur !== undefined &&
+            cur.pid === me.pid &&
+            cur.bootId === me.bootId &&
+            cur.startTimeTicks === me.startTimeTicks;
+          if (cur !== undefined && !same && isAlive(cur)) {
+            const since = new Date(cur.sinceMs).toISOString();
+            throw new StoreError(
+              'STORE_LOCKED',
+              `another recorder (pid ${cur.pid} on ${cur.hostname}, since ${since}) is writing to ${this.path}; stop it first or use another --db`,
+            );
+          }
         }
-      }
-      this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('owner', ?)`).run(JSON.stringify(me));
-    }, 'immediate');
+        this.db
+          .prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('owner', ?)`)
+          .run(JSON.stringify(me));
+      },
+      'immediate',
+    );
   }
 
   release(me: Pick<Owner, 'pid'>): void {
     this.tx('release the writer lock', () => {
-      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as { value: string } | undefined;
-      if (row && parseOwner(row.value)?.pid === me.pid) this.db.prepare(`DELETE FROM meta WHERE key = 'owner'`).run();
+      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as
+        { value: string } | undefined;
+      if (row && parseOwner(row.value)?.pid === me.pid)
+        this.db.prepare(`DELETE FROM meta WHERE key = 'owner'`).run();
     });
   }
 
   owner(): Owner | undefined {
-    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as { value: string } | undefined;
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'owner'`).get() as
+      { value: string } | undefined;
     return row ? parseOwner(row.value) : undefined;
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined;
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as
+      { value: string } | undefined;
     return row?.value;
   }
 
@@ -196,11 +237,18 @@ function identify(db: Db, path: string): void {
   const appId = Number(db.pragma('application_id', { simple: true }));
   const v = userVersion(db);
   if (appId !== 0 && appId !== APPLICATION_ID) {
-    throw new StoreError('STORE', `${path} is a SQLite database of another application (application_id ${appId}); not touching it`);
+    throw new StoreError(
+      'STORE',
+      `${path} is a SQLite database of another application (application_id ${appId}); not touching it`,
+    );
   }
   if (appId === 0) {
     const n = (db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number }).n;
-    if (n > 0 || v !== 0) throw new StoreError('STORE', `${path} is a SQLite database but not a procsleuth record; not touching it`);
+    if (n > 0 || v !== 0)
+      throw new StoreError(
+        'STORE',
+        `${path} is a SQLite database but not a procsleuth record; not touching it`,
+      );
   }
   if (v > SCHEMA_VERSION) {
     throw new StoreError(
@@ -214,7 +262,10 @@ function quickCheck(db: Db, path: string): void {
   const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
   const bad = rows.map((r) => r.quick_check).filter((s) => s !== 'ok');
   if (bad.length > 0) {
-    throw new StoreError('STORE_CORRUPT', `${path} is corrupt (${bad.join('; ')}); leaving it untouched — move it aside to start a new record`);
+    throw new StoreError(
+      'STORE_CORRUPT',
+      `${path} is corrupt (${bad.join('; ')}); leaving it untouched — move it aside to start a new record`,
+    );
   }
 }
 
@@ -248,4 +299,3 @@ function parseOwner(s: string): Owner | undefined {
 export function thisHost(): string {
   return hostname();
 }
-

@@ -8,7 +8,14 @@ import type { Statement } from 'better-sqlite3';
 import { groupKey, groupLabel } from '../collect/group.js';
 import type { TcpState } from '../collect/types.js';
 import { TCP_STATES } from '../collect/types.js';
-import { BUCKET_MS, HOST_SERIES, PROC_SERIES, SOCK_SERIES, SOCK_TCP_STATES, type SeriesSpec } from './schema.js';
+import {
+  BUCKET_MS,
+  HOST_SERIES,
+  PROC_SERIES,
+  SOCK_SERIES,
+  SOCK_TCP_STATES,
+  type SeriesSpec,
+} from './schema.js';
 import type { Store } from './store.js';
 
 export type HostColumn = (typeof HOST_SERIES.columns)[number]['name'];
@@ -95,7 +102,11 @@ const kib = (b: number | undefined): number => (b === undefined ? NaN : Math.rou
 const num = (v: number | undefined): number => (v === undefined || !Number.isFinite(v) ? NaN : v);
 
 /** Encode `cur` against what was last stored; NaN = unknown. Returns the row (undefined: nothing changed). */
-export function encodeRow(spec: SeriesSpec, prev: readonly number[] | undefined, cur: readonly number[]): { row: Row | undefined; next: number[] } {
+export function encodeRow(
+  spec: SeriesSpec,
+  prev: readonly number[] | undefined,
+  cur: readonly number[],
+): { row: Row | undefined; next: number[] } {
   const cols = spec.columns;
   if (prev !== undefined) {
     const row: Row = [null];
@@ -194,7 +205,9 @@ export class RecordWriter {
       endRun: prep(`UPDATE runs SET ended_ms = ? WHERE id = ?`),
       bootGet: prep(`SELECT id FROM boots WHERE boot_id = ?`),
       bootIns: prep(`INSERT INTO boots (boot_id) VALUES (?)`),
-      sample: prep(`INSERT INTO samples (t_ms, run, boot, duration_ms, self_cpu_ms, self_rss_kib, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      sample: prep(
+        `INSERT INTO samples (t_ms, run, boot, duration_ms, self_cpu_ms, self_rss_kib, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
       strGet: prep(`SELECT id FROM strings WHERE s = ?`),
       strIns: prep(`INSERT INTO strings (s) VALUES (?)`),
       grpGet: prep(`SELECT id FROM groups WHERE key = ?`),
@@ -203,9 +216,13 @@ export class RecordWriter {
         `INSERT INTO processes (boot, pid, start_ticks, ppid, parent, uid, comm, exe, cmdline, grp, kthread, first_sample, first_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      procExec: prep(`UPDATE processes SET comm = ?, exe = coalesce(?, exe), cmdline = coalesce(?, cmdline), grp = coalesce(?, grp) WHERE id = ?`),
+      procExec: prep(
+        `UPDATE processes SET comm = ?, exe = coalesce(?, exe), cmdline = coalesce(?, cmdline), grp = coalesce(?, grp) WHERE id = ?`,
+      ),
       procEnd: prep(`UPDATE processes SET end_sample = ?, end_ms = ? WHERE id = ?`),
-      openSameBoot: prep(`SELECT id, pid, start_ticks AS start, comm FROM processes WHERE end_sample IS NULL AND boot = ?`),
+      openSameBoot: prep(
+        `SELECT id, pid, start_ticks AS start, comm FROM processes WHERE end_sample IS NULL AND boot = ?`,
+      ),
       openBoots: prep(`SELECT DISTINCT boot FROM processes WHERE end_sample IS NULL AND boot != ?`),
       lastOfBoot: prep(`SELECT id, t_ms FROM samples WHERE boot = ? ORDER BY id DESC LIMIT 1`),
       endBoot: prep(`UPDATE processes SET end_sample = ?, end_ms = ? WHERE end_sample IS NULL AND boot = ?`),
@@ -220,7 +237,9 @@ export class RecordWriter {
       sockCompactDel: prep(compactSql(SOCK_SERIES)[1]),
     } as Record<string, Statement>;
     this.runId = store.tx('start a run', () =>
-      Number(this.st.run!.run(run.startedMs, run.pid, run.hostname, run.version, run.intervalMs).lastInsertRowid),
+      Number(
+        this.st.run!.run(run.startedMs, run.pid, run.hostname, run.version, run.intervalMs).lastInsertRowid,
+      ),
     );
   }
 
@@ -263,7 +282,12 @@ export class RecordWriter {
       const l = st.lastSample!.get() as { id: number; t_ms: number } | undefined;
       prevLast = l ? { id: l.id, tMs: l.t_ms } : undefined;
       carried = new Map();
-      for (const r of st.openSameBoot!.all(boot) as { id: number; pid: number; start: number; comm: number }[]) {
+      for (const r of st.openSameBoot!.all(boot) as {
+        id: number;
+        pid: number;
+        start: number;
+        comm: number;
+      }[]) {
         carried.set(`${r.pid}:${r.start}`, { id: r.id, comm: '' });
       }
     }
@@ -310,7 +334,13 @@ export class RecordWriter {
       const c = carried?.get(`${p.pid}:${p.startTimeTicks}`);
       if (c) {
         carried?.delete(`${p.pid}:${p.startTimeTicks}`);
-        const nl: Live = { id: c.id, start: p.startTimeTicks, comm: p.comm, prev: undefined, sockPrev: undefined };
+        const nl: Live = {
+          id: c.id,
+          start: p.startTimeTicks,
+          comm: p.comm,
+          prev: undefined,
+          sockPrev: undefined,
+        };
         known.push({ p, live: nl, isNew: true });
         byPid.set(p.pid, nl);
         continue;
@@ -354,7 +384,13 @@ export class RecordWriter {
         // An exec keeps pid and start time but changes the program: update the identity strings.
         const exe = p.exe !== undefined ? this.stringId(p.exe) : null;
         const cmd = p.argv !== undefined && p.argv.length > 0 ? this.stringId(p.argv.join('\u0000')) : null;
-        st.procExec!.run(this.stringId(p.comm), exe, cmd, p.exe !== undefined ? this.groupId(p) : null, live.id);
+        st.procExec!.run(
+          this.stringId(p.comm),
+          exe,
+          cmd,
+          p.exe !== undefined ? this.groupId(p) : null,
+          live.id,
+        );
         after.push(() => (live.comm = p.comm));
       }
       const e = encodeRow(PROC_SERIES, live.prev, procValues(p));

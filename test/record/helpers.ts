@@ -12,7 +12,8 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function cliArgv(): string[] {
   const main = resolve(REPO, 'dist/cli/main.js');
-  if (existsSync(main) && /\brecord: recordCommand\b/.test(readFileSync(main, 'utf8'))) return [resolve(REPO, 'bin/procsleuth.js')];
+  if (existsSync(main) && /\brecord: recordCommand\b/.test(readFileSync(main, 'utf8')))
+    return [resolve(REPO, 'bin/procsleuth.js')];
   return ['--import', 'tsx', resolve(REPO, 'test/record/cli-entry.ts')];
 }
 
@@ -23,7 +24,10 @@ export interface Running {
   stdout(): string;
   /** Parsed JSON log lines so far (non-JSON lines are returned as { raw }). */
   logs(): Record<string, unknown>[];
-  waitFor(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -33,7 +37,10 @@ process.on('exit', () => {
 });
 
 export function startCli(args: string[]): Running {
-  const child = spawn(process.execPath, [...cliArgv(), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliArgv(), ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.add(child);
   let err = '';
   let out = '';
@@ -68,7 +75,8 @@ export function startCli(args: string[]): Running {
       for (;;) {
         const hit = logs().find(pred);
         if (hit) return hit;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`recorder exited before the awaited log line:\n${err}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`recorder exited before the awaited log line:\n${err}`);
         if (Date.now() > end) throw new Error(`timed out waiting for a log line:\n${err.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -77,7 +85,9 @@ export function startCli(args: string[]): Running {
 }
 
 /** Runs a CLI command to completion. */
-export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = startCli(args);
   const { code } = await r.exited;
   return { code, stdout: r.stdout(), stderr: r.stderr() };

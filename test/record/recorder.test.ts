@@ -3,7 +3,17 @@
  * a second recorder, a newer schema, a corrupt file, SIGTERM/SIGINT, structured logs, the self series.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -38,7 +48,7 @@ describe('record survives kill -9', () => {
   it('20 kills at random moments: the file opens cleanly, every committed sample is there, the next run appends', async () => {
     const db = join(dir, 'kill9.db');
     let seed = 12345;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const logged = new Set<number>();
     for (let i = 0; i < 20; i++) {
       const r = startCli(['record', '--interval', '100ms', '--db', db, '--log-level', 'debug']);
@@ -62,11 +72,15 @@ describe('record survives kill -9', () => {
     r.child.kill('SIGTERM');
     expect((await r.exited).code).toBe(0);
     expect(integrity(db)).toBe('ok');
-    const runs = query<{ id: number; ended_ms: number | null }>(db, 'SELECT id, ended_ms FROM runs ORDER BY id');
+    const runs = query<{ id: number; ended_ms: number | null }>(
+      db,
+      'SELECT id, ended_ms FROM runs ORDER BY id',
+    );
     expect(runs).toHaveLength(21);
     expect(runs[20]?.ended_ms).not.toBeNull();
     // Processes left open by killed runs were closed or carried over: only this run's are open now.
-    const open = query<{ n: number }>(db, 'SELECT count(*) AS n FROM processes WHERE end_sample IS NULL')[0]?.n ?? 0;
+    const open =
+      query<{ n: number }>(db, 'SELECT count(*) AS n FROM processes WHERE end_sample IS NULL')[0]?.n ?? 0;
     expect(open).toBeLessThan(1000);
   }, 240_000);
 });
@@ -119,14 +133,20 @@ describe('record on a full disk', () => {
     rmSync(filler);
     const resumed = await r.waitFor((l) => l.event === 'resumed', 30_000);
     expect(resumed.dropped as number).toBeGreaterThan(0);
-    await r.waitFor((l) => l.event === 'sample' && l.t !== undefined && Date.parse(String(l.t)) > Date.parse(String(resumed.t)));
+    await r.waitFor(
+      (l) =>
+        l.event === 'sample' && l.t !== undefined && Date.parse(String(l.t)) > Date.parse(String(resumed.t)),
+    );
     r.child.kill('SIGTERM');
     expect((await r.exited).code).toBe(0);
     expect(integrity(db)).toBe('ok');
     const after = query<{ n: number }>(db, 'SELECT count(*) AS n FROM samples')[0]?.n ?? 0;
     expect(after).toBeGreaterThan(before);
     // The log told the story in order: full, then resumed, then a clean stop.
-    const events = r.logs().map((l) => l.event).filter((e) => e !== 'sample');
+    const events = r
+      .logs()
+      .map((l) => l.event)
+      .filter((e) => e !== 'sample');
     expect(events.indexOf('disk-full')).toBeLessThan(events.indexOf('resumed'));
     expect(events.at(-1)).toBe('stop');
   }, 120_000);
@@ -139,7 +159,11 @@ describe('record refuses what it must not touch', () => {
     await a.waitFor((l) => l.event === 'start');
     const b = await runCli(['record', '--interval', '1s', '--db', db]);
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(new RegExp(`another recorder \\(pid ${a.pid} on .*\\) is writing to ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(b.stderr).toMatch(
+      new RegExp(
+        `another recorder \\(pid ${a.pid} on .*\\) is writing to ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
+    );
     expect(b.stderr).toMatch(/"event":"fatal".*"code":"STORE_LOCKED"/);
     expect(a.child.exitCode).toBeNull(); // the first one is unharmed
     a.child.kill('SIGINT');
@@ -195,12 +219,18 @@ describe('record stops cleanly and records itself', () => {
     expect(logs.at(-1)).toMatchObject({ event: 'stop', reason: 'SIGTERM' });
     expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
     expect(query<{ n: number }>(db, `SELECT count(*) AS n FROM meta WHERE key = 'owner'`)[0]?.n).toBe(0);
-    const self = query<{ cpu: number | null; rss: number | null }>(db, 'SELECT self_cpu_ms AS cpu, self_rss_kib AS rss FROM samples');
+    const self = query<{ cpu: number | null; rss: number | null }>(
+      db,
+      'SELECT self_cpu_ms AS cpu, self_rss_kib AS rss FROM samples',
+    );
     expect(self.length).toBeGreaterThanOrEqual(5);
     expect(self.every((s) => s.cpu !== null && s.rss !== null && s.rss > 10_000)).toBe(true);
     const h = await runCli(['history', '--recorder', '--db', db, '--json']);
     expect(h.code).toBe(0);
-    const doc = JSON.parse(h.stdout) as { schema: string; series: { metric: string; points: { value: number }[] }[] };
+    const doc = JSON.parse(h.stdout) as {
+      schema: string;
+      series: { metric: string; points: { value: number }[] }[];
+    };
     expect(doc.schema).toBe('procsleuth.history/1');
     const rss = doc.series.find((s) => s.metric === 'rss');
     expect(rss?.points.length).toBeGreaterThanOrEqual(5);
