@@ -11,6 +11,8 @@ import { pmapCommand } from './pmap.js';
 import { fdsCommand } from './fds.js';
 import { triageCommand } from './triage.js';
 import { traceCommand } from './trace.js';
+import { recordCommand } from './record.js';
+import { historyCommand } from './history.js';
 
 export const commands = {
   triage: triageCommand,
@@ -20,6 +22,8 @@ export const commands = {
   sockets: socketsCommand,
   pmap: pmapCommand,
   fds: fdsCommand,
+  record: recordCommand,
+  history: historyCommand,
 } satisfies Record<string, Command>;
 
 type CommandName = keyof typeof commands;

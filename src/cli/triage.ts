@@ -89,15 +89,20 @@ export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport>
     const missing = o.pids.filter((p) => !known.has(p));
     if (missing.length) throw new UsageError(`--pid ${missing.join(', ')}: no such process`);
     traced = { pids: o.pids, reason: 'chosen with --pid' };
-  } else if (hot[0]) {
-    const g = hot[0];
-    const members = snap.processes
-      .filter((p) => g.pids.includes(p.pid))
-      .sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0));
-    traced = {
-      pids: members.slice(0, MAX_TRACED_PIDS).map((p) => p.pid),
-      reason: `hottest group: ${g.label} (${g.count} processes, ${(g.cpuPercent ?? 0).toFixed(0)}% CPU)`,
-    };
+  } else if (hot.length) {
+    // The hottest groups, hottest processes first, up to MAX_TRACED_PIDS: an in-kernel counter costs
+    // the same for one pid or sixteen, and the culprit is not always the very hottest on a busy host.
+    const pids: number[] = [];
+    const names: string[] = [];
+    for (const g of hot) {
+      if (pids.length >= MAX_TRACED_PIDS) break;
+      const members = snap.processes
+        .filter((p) => g.pids.includes(p.pid))
+        .sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0));
+      pids.push(...members.slice(0, MAX_TRACED_PIDS - pids.length).map((p) => p.pid));
+      names.push(`${g.label} (${g.count} processes, ${(g.cpuPercent ?? 0).toFixed(0)}% CPU)`);
+    }
+    traced = { pids, reason: `hottest group${names.length > 1 ? 's' : ''}: ${names.join('; ')}` };
   }
 
   let profile: SyscallProfile | undefined;

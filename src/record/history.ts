@@ -251,7 +251,7 @@ export function resolveEntity(
     members,
     entity: {
       kind: sel.kind,
-      label: `${sel.kind === 'tree' ? 'tree of ' : ''}${root.pid} ${root.comm} (${cmdline})`,
+      label: `${root.pid} ${root.comm} (${cmdline})`,
       pid: root.pid,
       startTimeTicks: root.startTimeTicks,
       comm: root.comm,

@@ -115,7 +115,7 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
     }
   };
 
-  /** One sample; returns false when the recorder must stop. */
+  /** One sample: read, write; a full disk drops it, anything else is thrown and stops the recorder. */
   const tick = (): void => {
     const input = sampler.sample(o.once);
     const cpu = process.cpuUsage();

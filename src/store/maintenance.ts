@@ -230,23 +230,27 @@ export function runMaintenance(store: Store, o: MaintenanceOptions): Maintenance
       store.setMeta(META_CUT, String(cutMs));
     });
     res.cutMs = cutMs;
+
+    // Expiry scans the bucket tables: only when the cut moved (at most once per 10 minutes).
+    const expire = Math.floor((o.nowMs - (o.bucketRetentionMs ?? 365 * 86_400_000)) / BUCKET_MS);
+    store.tx('expire old buckets', () => {
+      for (const s of [PROC_SERIES, SOCK_SERIES, HOST_SERIES]) {
+        res.bucketRowsExpired += db
+          .prepare(`DELETE FROM ${s.table}_10m WHERE bucket < ?`)
+          .run(expire).changes;
+      }
+      res.processesExpired = db
+        .prepare(`DELETE FROM processes WHERE end_ms IS NOT NULL AND end_ms < ?`)
+        .run(expire * BUCKET_MS).changes;
+      if (res.processesExpired > 0) {
+        db.prepare(
+          `DELETE FROM strings WHERE id NOT IN (SELECT comm FROM processes WHERE comm IS NOT NULL UNION SELECT exe FROM processes WHERE exe IS NOT NULL
+             UNION SELECT cmdline FROM processes WHERE cmdline IS NOT NULL UNION SELECT addr FROM host_remotes)`,
+        ).run();
+      }
+    });
   }
 
-  const expire = Math.floor((o.nowMs - (o.bucketRetentionMs ?? 365 * 86_400_000)) / BUCKET_MS);
-  store.tx('expire old buckets', () => {
-    for (const s of [PROC_SERIES, SOCK_SERIES, HOST_SERIES]) {
-      res.bucketRowsExpired += db.prepare(`DELETE FROM ${s.table}_10m WHERE bucket < ?`).run(expire).changes;
-    }
-    res.processesExpired = db
-      .prepare(`DELETE FROM processes WHERE end_ms IS NOT NULL AND end_ms < ?`)
-      .run(expire * BUCKET_MS).changes;
-    if (res.processesExpired > 0) {
-      db.prepare(
-        `DELETE FROM strings WHERE id NOT IN (SELECT comm FROM processes WHERE comm IS NOT NULL UNION SELECT exe FROM processes WHERE exe IS NOT NULL
-           UNION SELECT cmdline FROM processes WHERE cmdline IS NOT NULL UNION SELECT addr FROM host_remotes)`,
-      ).run();
-    }
-  });
   res.durationMs = Math.round(performance.now() - t0);
   return res;
 }

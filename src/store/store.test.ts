@@ -233,6 +233,14 @@ describe('RecordWriter and RecordReader', () => {
     expect([...(di.values[0] ?? [])].every((v) => v === 400)).toBe(true);
     // a second run is a no-op
     expect(runMaintenance(store, { nowMs: now, retentionMs: 20 * 60_000 }).samplesDeleted).toBe(0);
+    // Later, buckets past their own retention go, and so do processes that ended before it.
+    const later = runMaintenance(store, {
+      nowMs: now + BUCKET_MS,
+      retentionMs: 20 * 60_000,
+      bucketRetentionMs: 2 * BUCKET_MS,
+    });
+    expect(later.bucketRowsExpired).toBeGreaterThan(0);
+    expect(new RecordReader(store).timeline().firstRaw).toBeLessThan(5);
     store.close();
   });
 });
