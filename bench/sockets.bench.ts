@@ -26,6 +26,12 @@ export default defineBench({
       requires: ['dist/cli/main.js'],
     },
     {
+      // The script names no owners: this is the like-for-like candidate (no walk of every fd).
+      name: 'procsleuth sockets --include-local --no-owners',
+      commands: [['node', 'bin/procsleuth.js', 'sockets', '--include-local', '--no-owners']],
+      requires: ['dist/cli/main.js'],
+    },
+    {
       name: 'procsleuth sockets --include-local --json',
       commands: [['node', 'bin/procsleuth.js', 'sockets', '--include-local', '--json']],
       requires: ['dist/cli/main.js'],
