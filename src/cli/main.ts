@@ -4,27 +4,54 @@
  */
 import { ProcsleuthError } from '../util/errors.js';
 import type { Command, CliIO } from './command.js';
-import { snapshotCommand } from './snapshot.js';
-import { psCommand } from './ps.js';
-import { socketsCommand } from './sockets.js';
-import { pmapCommand } from './pmap.js';
-import { fdsCommand } from './fds.js';
-import { triageCommand } from './triage.js';
-import { traceCommand } from './trace.js';
-import { recordCommand } from './record.js';
-import { historyCommand } from './history.js';
+
+/**
+ * Commands load lazily: a one-shot command pays Node's module loading for what it runs only (the
+ * recorder's SQLite addon, the tracers and the rules cost ~100 ms to load that `sockets` never uses).
+ */
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
 
 export const commands = {
-  triage: triageCommand,
-  trace: traceCommand,
-  snapshot: snapshotCommand,
-  ps: psCommand,
-  sockets: socketsCommand,
-  pmap: pmapCommand,
-  fds: fdsCommand,
-  record: recordCommand,
-  history: historyCommand,
-} satisfies Record<string, Command>;
+  triage: {
+    summary: 'the whole checklist in seconds: what burns CPU, a syscall profile, findings (default command)',
+    load: async () => (await import('./triage.js')).triageCommand,
+  },
+  trace: {
+    summary: 'the syscall profile of a process or group: per syscall and per fd, fds resolved',
+    load: async () => (await import('./trace.js')).traceCommand,
+  },
+  snapshot: {
+    summary: 'read the whole host once: load, memory, limits, sockets, every process',
+    load: async () => (await import('./snapshot.js')).snapshotCommand,
+  },
+  ps: {
+    summary: 'top processes by CPU, RSS, PSS or fds; --group folds workers of one daemon',
+    load: async () => (await import('./ps.js')).psCommand,
+  },
+  sockets: {
+    summary: 'TCP states with the top remote addresses per state and the owning processes',
+    load: async () => (await import('./sockets.js')).socketsCommand,
+  },
+  pmap: {
+    summary: 'every mapping of a process with its kind and RSS, and the pmap -x / -d totals',
+    load: async () => (await import('./pmap.js')).pmapCommand,
+  },
+  fds: {
+    summary: 'every fd of a process resolved: files, pipes, sockets with endpoints, state and peer',
+    load: async () => (await import('./fds.js')).fdsCommand,
+  },
+  record: {
+    summary: 'record every process every interval into SQLite, cheaply, for days',
+    load: async () => (await import('./record.js')).recordCommand,
+  },
+  history: {
+    summary: 'a recorded series with a sparkline: a process, a group of workers, or a process tree',
+    load: async () => (await import('./history.js')).historyCommand,
+  },
+} satisfies Record<string, Entry>;
 
 type CommandName = keyof typeof commands;
 
@@ -68,12 +95,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.err(`procsleuth: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const cmd: Command = commands[name as CommandName];
-  if (rest.includes('-h') || rest.includes('--help')) {
-    io.out(`${cmd.usage}\n`);
-    return 0;
-  }
   try {
+    const cmd: Command = await commands[name as CommandName].load();
+    if (rest.includes('-h') || rest.includes('--help')) {
+      io.out(`${cmd.usage}\n`);
+      return 0;
+    }
     return await cmd.run(rest, io);
   } catch (err) {
     io.err(formatError(err) + '\n');
