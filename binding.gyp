@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "procfast",
+      "sources": ["native/procfast.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
