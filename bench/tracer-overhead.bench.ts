@@ -20,7 +20,10 @@ import { startBusyRead, type IterReport } from '../test/fixtures/trace/busy-read
 
 const floor: TraceBackend = async (pids, opts) => {
   const prog = `tracepoint:raw_syscalls:sys_exit /pid == ${pids[0]}/ { }`;
-  await runTracer(['bpftrace', '-e', prog], { durationMs: opts.durationMs, windowStartsOnOutputWithinMs: 3000 });
+  await runTracer(['bpftrace', '-e', prog], {
+    durationMs: opts.durationMs,
+    windowStartsOnOutputWithinMs: 3000,
+  });
   return undefined as never;
 };
 
@@ -53,7 +56,8 @@ function rate(reports: IterReport[], fromNs: number, toNs: number): number {
   for (let i = 1; i < reports.length; i++) {
     const a = reports[i - 1]!;
     const b = reports[i]!;
-    if (a.tNs >= fromNs && b.tNs <= toNs && b.tNs > a.tNs) rates.push(((b.count - a.count) * 1e9) / (b.tNs - a.tNs));
+    if (a.tNs >= fromNs && b.tNs <= toNs && b.tNs > a.tNs)
+      rates.push(((b.count - a.count) * 1e9) / (b.tNs - a.tNs));
   }
   return median(rates);
 }
@@ -87,7 +91,9 @@ async function once(name: string): Promise<{ untraced: number; traced: number; a
   }
 }
 
-console.log(`tracer overhead: busy read() → EAGAIN loop, 1 worker, ${SECONDS}s window, ${RUNS} runs (medians)`);
+console.log(
+  `tracer overhead: busy read() → EAGAIN loop, 1 worker, ${SECONDS}s window, ${RUNS} runs (medians)`,
+);
 console.log('backend          untraced/s   traced/s   slowdown  after/s');
 for (const name of names) {
   if (!(name in backends)) throw new Error(`unknown backend ${name}`);

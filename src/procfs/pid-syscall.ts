@@ -17,21 +17,33 @@ import { readParsed, type Read } from '../util/proc-io.js';
 export type PidSyscall =
   | { state: 'running' }
   | { state: 'blocked'; spAddr: bigint; pcAddr: bigint }
-  | { state: 'syscall'; nr: number; args: [bigint, bigint, bigint, bigint, bigint, bigint]; spAddr: bigint; pcAddr: bigint };
+  | {
+      state: 'syscall';
+      nr: number;
+      args: [bigint, bigint, bigint, bigint, bigint, bigint];
+      spAddr: bigint;
+      pcAddr: bigint;
+    };
 
 export function parsePidSyscall(text: string): PidSyscall {
   const t = text.trim();
   if (t === 'running') return { state: 'running' };
   const f = t.split(/\s+/);
   const nrTok = f[0] ?? '';
-  if (!/^-?\d+$/.test(nrTok)) throw new ParseError('bad syscall number', { line: 1, token: nrTok || '<empty>' });
+  if (!/^-?\d+$/.test(nrTok))
+    throw new ParseError('bad syscall number', { line: 1, token: nrTok || '<empty>' });
   const nr = Number(nrTok);
   if (nr === -1) {
-    if (f.length !== 3) throw new ParseError(`blocked-outside-syscall line has ${f.length} fields, need 3`, { line: 1, token: t });
+    if (f.length !== 3)
+      throw new ParseError(`blocked-outside-syscall line has ${f.length} fields, need 3`, {
+        line: 1,
+        token: t,
+      });
     return { state: 'blocked', spAddr: hex(f[1]), pcAddr: hex(f[2]) };
   }
   if (nr < 0) throw new ParseError('negative syscall number', { line: 1, token: nrTok });
-  if (f.length !== 9) throw new ParseError(`syscall line has ${f.length} fields, need 9`, { line: 1, token: t });
+  if (f.length !== 9)
+    throw new ParseError(`syscall line has ${f.length} fields, need 9`, { line: 1, token: t });
   const a = f.slice(1, 7).map(hex);
   return {
     state: 'syscall',
@@ -43,7 +55,8 @@ export function parsePidSyscall(text: string): PidSyscall {
 }
 
 function hex(tok: string | undefined): bigint {
-  if (tok === undefined || !/^0x[0-9a-f]{1,16}$/i.test(tok)) throw new ParseError('bad hex value', { line: 1, token: tok ?? '<missing>' });
+  if (tok === undefined || !/^0x[0-9a-f]{1,16}$/i.test(tok))
+    throw new ParseError('bad hex value', { line: 1, token: tok ?? '<missing>' });
   return BigInt(tok);
 }
 

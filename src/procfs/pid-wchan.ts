@@ -15,7 +15,8 @@ export function parsePidWchan(text: string): string | undefined {
   const t = text.trim();
   if (t === '0' || t === '') return undefined;
   // Kernel symbols: identifiers with dots for compiler clones (.constprop.0, .isra.0, .cold).
-  if (!/^[A-Za-z_][A-Za-z0-9_.$]*$/.test(t) || t.length > 256) throw new ParseError('bad wchan symbol', { line: 1, token: t });
+  if (!/^[A-Za-z_][A-Za-z0-9_.$]*$/.test(t) || t.length > 256)
+    throw new ParseError('bad wchan symbol', { line: 1, token: t });
   return t;
 }
 

@@ -17,7 +17,14 @@ import { errnoName, fdSyscallNrs, hostArch, syscallName } from './syscalls.js';
 import { TaskMap } from './task-map.js';
 import { ensureTracefs } from './tracefs.js';
 import { TracerFailedError, isRoot, runTracer } from './tracer-process.js';
-import { BLOCKED_THRESHOLD_NS, type Arch, type InFlightCall, type SyscallProfile, type TraceOptions, type TracerOverhead } from './types.js';
+import {
+  BLOCKED_THRESHOLD_NS,
+  type Arch,
+  type InFlightCall,
+  type SyscallProfile,
+  type TraceOptions,
+  type TracerOverhead,
+} from './types.js';
 
 /**
  * Traced/untraced time of a busy read() → EAGAIN loop under this program, from
@@ -48,8 +55,13 @@ const REGS: Record<Arch, { nr: string; arg0: string }> = {
  * `counts` attaches only sys_exit and reads the fd from the saved registers (half the tracepoint
  * cost, no per-thread maps, no timing); `timed` also attaches sys_enter to time each call.
  */
-export function bpftraceProgram(pids: readonly number[], durationMs: number, arch: Arch, mode: BpftraceMode = 'counts'): string {
-  if (pids.length === 0) throw new TypeError("no pids");
+export function bpftraceProgram(
+  pids: readonly number[],
+  durationMs: number,
+  arch: Arch,
+  mode: BpftraceMode = 'counts',
+): string {
+  if (pids.length === 0) throw new TypeError('no pids');
   for (const p of pids) if (!Number.isSafeInteger(p) || p <= 0) throw new TypeError(`bad pid ${p}`);
   const ms = Math.max(1, Math.round(durationMs));
   const pidFilter = pids.map((p) => `pid == ${p}`).join(' || ');
@@ -189,20 +201,24 @@ export function parseBpftraceJson(text: string): BpftraceOutput {
       }
       if (!isObj(value)) throw new ParseError(`${name} is not a map`, where);
       for (const [key, v] of Object.entries(value)) {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ParseError(`${name}[${key}] is not a number`, { line: i + 1, token: key });
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new ParseError(`${name}[${key}] is not a number`, { line: i + 1, token: key });
         const k = key.split(',').map((s) => Number(s));
-        if (k.some((n) => !Number.isFinite(n))) throw new ParseError(`bad key in ${name}`, { line: i + 1, token: key });
+        if (k.some((n) => !Number.isFinite(n)))
+          throw new ParseError(`bad key in ${name}`, { line: i + 1, token: key });
         switch (name) {
           case '@calls': {
             const [pid, nr, fd, result] = k;
-            if (result === undefined || k.length !== 4) throw new ParseError('@calls key needs pid,nr,fd,result', { line: i + 1, token: key });
+            if (result === undefined || k.length !== 4)
+              throw new ParseError('@calls key needs pid,nr,fd,result', { line: i + 1, token: key });
             out.calls.push({ pid: pid ?? 0, nr: nr ?? 0, fd: fd ?? -1, result, count: v });
             break;
           }
           case '@time_ns':
           case '@max_ns':
           case '@blocked': {
-            if (k.length !== 3) throw new ParseError(`${name} key needs pid,nr,fd`, { line: i + 1, token: key });
+            if (k.length !== 3)
+              throw new ParseError(`${name} key needs pid,nr,fd`, { line: i + 1, token: key });
             const m = name === '@time_ns' ? out.timeNs : name === '@max_ns' ? out.maxNs : out.blocked;
             m.set(k.join(','), v);
             break;
@@ -224,7 +240,12 @@ export function parseBpftraceJson(text: string): BpftraceOutput {
   }
   for (const [tid, ts] of enterTs) {
     const fd = enterFd.get(tid);
-    out.inFlight.push({ tid, nr: enterNr.get(tid), fd: fd !== undefined && fd >= 0 ? fd : undefined, enterNs: ts });
+    out.inFlight.push({
+      tid,
+      nr: enterNr.get(tid),
+      fd: fd !== undefined && fd >= 0 ? fd : undefined,
+      enterNs: ts,
+    });
   }
   return out;
 }
@@ -262,45 +283,75 @@ export async function bpftraceTrace(pids: number[], opts: TraceOptions): Promise
   const notes: string[] = [];
   const tfs = await ensureTracefs(opts.sysRoot);
   if (tfs.note !== undefined) notes.push(tfs.note);
-  if (tfs.path === undefined) throw new TracerFailedError('bpftrace', `no syscall tracepoints: ${tfs.note ?? 'tracefs missing'}`);
+  if (tfs.path === undefined)
+    throw new TracerFailedError('bpftrace', `no syscall tracepoints: ${tfs.note ?? 'tracefs missing'}`);
   const tasks = new TaskMap(opts.procRoot ?? '/proc', pids);
   const startedAt = new Date().toISOString();
   let stdout = '';
   const mode: BpftraceMode = opts.timed ? 'timed' : 'counts';
-  const res = await runTracer(['bpftrace', '-f', 'json', '-e', bpftraceProgram(pids, opts.durationMs, arch, mode)], {
-    // The program ends itself after the window; the hard timeout covers compile and attach time.
-    signal: opts.signal,
-    rawCapBytes: opts.rawCapBytes ?? 64 * 1024,
-    hardTimeoutMs: opts.durationMs + 30_000,
-    onStdoutLine: (l) => {
-      stdout += `${l}\n`;
+  const res = await runTracer(
+    ['bpftrace', '-f', 'json', '-e', bpftraceProgram(pids, opts.durationMs, arch, mode)],
+    {
+      // The program ends itself after the window; the hard timeout covers compile and attach time.
+      signal: opts.signal,
+      rawCapBytes: opts.rawCapBytes ?? 64 * 1024,
+      hardTimeoutMs: opts.durationMs + 30_000,
+      onStdoutLine: (l) => {
+        stdout += `${l}\n`;
+      },
     },
-  });
+  );
   const err = res.stderrTail;
-  if (/only supports running as the root user|Operation not permitted|Permission denied/i.test(err) && !stdout.includes('"@')) {
+  if (
+    /only supports running as the root user|Operation not permitted|Permission denied/i.test(err) &&
+    !stdout.includes('"@')
+  ) {
     throw new NotPermittedError('bpftrace', firstError(err));
   }
   const parsed = parseBpftraceJson(stdout);
   if (parsed.endNs === undefined) {
-    throw new TracerFailedError('bpftrace', `no result (exit ${res.code ?? res.signal}): ${firstError(err) || 'no output'}`);
+    throw new TracerFailedError(
+      'bpftrace',
+      `no result (exit ${res.code ?? res.signal}): ${firstError(err) || 'no output'}`,
+    );
   }
-  if (/RLIMIT_MEMLOCK/.test(err)) notes.push('bpftrace could not raise RLIMIT_MEMLOCK (harmless on kernels ≥ 5.11, which account BPF memory to the cgroup)');
+  if (/RLIMIT_MEMLOCK/.test(err))
+    notes.push(
+      'bpftrace could not raise RLIMIT_MEMLOCK (harmless on kernels ≥ 5.11, which account BPF memory to the cgroup)',
+    );
   if (res.stoppedBy === 'abort') notes.push('trace interrupted before the end of the window');
   const builder = new ProfileBuilder(arch, mode === 'timed');
   for (const r of bpftraceRecords(parsed, arch, mode === 'timed')) builder.add(r);
   const unknownFd = parsed.calls.filter((c) => c.fd === -2).reduce((n, c) => n + c.count, 0);
-  if (unknownFd > 0) notes.push(`${unknownFd} calls on an fd whose number could not be read from the saved registers (unexpected kernel stack layout); rerun with timing to read it at syscall entry`);
+  if (unknownFd > 0)
+    notes.push(
+      `${unknownFd} calls on an fd whose number could not be read from the saved registers (unexpected kernel stack layout); rerun with timing to read it at syscall entry`,
+    );
   // Aborted before the first tick: nothing was attached long enough to time, call it 0.
-  const durationMs = parsed.startNs !== undefined && parsed.startNs > 0 ? ((parsed.stopNs ?? parsed.endNs) - parsed.startNs) / 1e6 : 0;
+  const durationMs =
+    parsed.startNs !== undefined && parsed.startNs > 0
+      ? ((parsed.stopNs ?? parsed.endNs) - parsed.startNs) / 1e6
+      : 0;
   const inFlight: InFlightCall[] = parsed.inFlight.map((f) => {
-    const c: InFlightCall = { pid: tasks.pidOf(f.tid) ?? f.tid, tid: f.tid, name: f.nr !== undefined ? syscallName(f.nr, arch) : '?', nr: f.nr };
+    const c: InFlightCall = {
+      pid: tasks.pidOf(f.tid) ?? f.tid,
+      tid: f.tid,
+      name: f.nr !== undefined ? syscallName(f.nr, arch) : '?',
+      nr: f.nr,
+    };
     if (f.fd !== undefined) c.fd = f.fd;
     const end = parsed.stopNs ?? parsed.endNs;
     if (end !== undefined) c.elapsedNs = Math.max(0, end - f.enterNs);
     return c;
   });
-  if (mode === 'timed') notes.push('calls already in progress when the probes attached are not counted; see inFlight for calls still waiting at the end');
-  else notes.push('calls are counted, not timed (cheapest mode); time in syscall needs the timed mode, which also attaches sys_enter');
+  if (mode === 'timed')
+    notes.push(
+      'calls already in progress when the probes attached are not counted; see inFlight for calls still waiting at the end',
+    );
+  else
+    notes.push(
+      'calls are counted, not timed (cheapest mode); time in syscall needs the timed mode, which also attaches sys_enter',
+    );
   return builder.build({
     backend: 'bpftrace',
     unit: 'calls',

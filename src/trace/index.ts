@@ -9,7 +9,14 @@ import { perfTrace } from './perf.js';
 import { procTrace } from './proc-sampler.js';
 import { straceTrace } from './strace.js';
 import { isSupportedArch } from './syscalls.js';
-import { TRACER_ORDER, type BackendAttempt, type SyscallProfile, type TraceBackend, type TraceOptions, type TracerName } from './types.js';
+import {
+  TRACER_ORDER,
+  type BackendAttempt,
+  type SyscallProfile,
+  type TraceBackend,
+  type TraceOptions,
+  type TracerName,
+} from './types.js';
 
 export type { SyscallProfile, TraceOptions, TracerName } from './types.js';
 
@@ -27,7 +34,8 @@ export function isTracerName(s: string): s is TracerName {
 /** The backends to try, in order: just the one asked for, or all of them. */
 export function chooseBackend(tracer?: string): TracerName[] {
   if (tracer === undefined) return [...TRACER_ORDER];
-  if (!isTracerName(tracer)) throw new UsageError(`unknown tracer ${JSON.stringify(tracer)}; use one of ${TRACER_ORDER.join(', ')}`);
+  if (!isTracerName(tracer))
+    throw new UsageError(`unknown tracer ${JSON.stringify(tracer)}; use one of ${TRACER_ORDER.join(', ')}`);
   return [tracer];
 }
 
@@ -43,7 +51,8 @@ export async function traceWithFallback(pids: number[], opts: FallbackOptions): 
   const order = chooseBackend(opts.tracer);
   const attempts: BackendAttempt[] = [];
   const notes: string[] = [];
-  if (!isSupportedArch()) notes.push(`syscall names are for x86_64/aarch64; this is ${process.arch}, names may be wrong`);
+  if (!isSupportedArch())
+    notes.push(`syscall names are for x86_64/aarch64; this is ${process.arch}, names may be wrong`);
   for (const name of order) {
     if (opts.signal?.aborted) break;
     const fn = opts.backendOverrides?.[name] ?? backends[name];
@@ -57,7 +66,12 @@ export async function traceWithFallback(pids: number[], opts: FallbackOptions): 
       // Only our typed errors mean "try the next one"; a bug is a bug.
       if (!(err instanceof ProcsleuthError) || order.length === 1) throw err;
       const skipped = err.code === 'TRACER_NOT_INSTALLED' || err.code === 'TRACER_NOT_PERMITTED';
-      attempts.push({ backend: name, outcome: skipped ? 'skipped' : 'failed', code: err.code, reason: err.message });
+      attempts.push({
+        backend: name,
+        outcome: skipped ? 'skipped' : 'failed',
+        code: err.code,
+        reason: err.message,
+      });
       notes.push(`${name} ${skipped ? 'skipped' : 'failed'}: ${err.message}`);
     }
   }

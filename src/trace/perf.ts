@@ -49,7 +49,10 @@ const RET = /\s+= (-?\d+|0x[0-9a-f]+|\?)(?: ([A-Z][A-Z0-9_]+))?(?: .*)?$/;
 export function parsePerfTraceLine(line: string): PerfLine {
   const h = HEAD.exec(line);
   if (!h) return { kind: 'other' };
-  const timeNs = h[1] !== undefined && h[2] !== undefined ? Number(h[1]) * 1e6 + Number(h[2].padEnd(6, '0').slice(0, 6)) : undefined;
+  const timeNs =
+    h[1] !== undefined && h[2] !== undefined
+      ? Number(h[1]) * 1e6 + Number(h[2].padEnd(6, '0').slice(0, 6))
+      : undefined;
   let body = h[3] ?? '';
   let tid: number | undefined;
   if (!/^(?:[a-z_][a-z0-9_]*\(| ?\.\.\. \[continued\])/.test(body)) {
@@ -63,7 +66,13 @@ export function parsePerfTraceLine(line: string): PerfLine {
   if (cont) {
     const r = RET.exec(cont[2] ?? '');
     if (!r) return { kind: 'other' };
-    return { kind: 'continued', tid, name: cont[1] ?? '', ...ret(r), ...(timeNs !== undefined ? { timeNs } : {}) };
+    return {
+      kind: 'continued',
+      tid,
+      name: cont[1] ?? '',
+      ...ret(r),
+      ...(timeNs !== undefined ? { timeNs } : {}),
+    };
   }
   const call = /^([a-z_][a-z0-9_]*)\((.*)$/.exec(body);
   if (!call) return { kind: 'other' };
@@ -145,7 +154,11 @@ export async function perfTrace(pids: number[], opts: TraceOptions): Promise<Sys
   if (tfs.note !== undefined) notes.push(tfs.note);
   const tasks = new TaskMap(opts.procRoot ?? '/proc', pids);
   const builder = new ProfileBuilder(arch, true);
-  const folder = new PerfFolder((r) => builder.add(r), (tid) => tasks.pidOf(tid), pids.length === 1 ? pids[0] : undefined);
+  const folder = new PerfFolder(
+    (r) => builder.add(r),
+    (tid) => tasks.pidOf(tid),
+    pids.length === 1 ? pids[0] : undefined,
+  );
   const startedAt = new Date().toISOString();
   const res = await runTracer(['perf', 'trace', '-p', pids.join(',')], {
     durationMs: opts.durationMs,
@@ -157,14 +170,21 @@ export async function perfTrace(pids: number[], opts: TraceOptions): Promise<Sys
   if (builder.totalCalls === 0) {
     const err = res.stderrTail;
     if (/No permissions|Permission denied|perf_event_paranoid|Operation not permitted/i.test(err)) {
-      throw new NotPermittedError('perf', `${firstLine(err)} (needs root, CAP_PERFMON, or a lower kernel.perf_event_paranoid)`);
+      throw new NotPermittedError(
+        'perf',
+        `${firstLine(err)} (needs root, CAP_PERFMON, or a lower kernel.perf_event_paranoid)`,
+      );
     }
     if (res.code !== 0 && res.stoppedBy === 'exit') {
-      throw new TracerFailedError('perf', `exit ${res.code ?? res.signal}: ${err.trim().slice(-500)}${tfs.note ? `; ${tfs.note}` : ''}`);
+      throw new TracerFailedError(
+        'perf',
+        `exit ${res.code ?? res.signal}: ${err.trim().slice(-500)}${tfs.note ? `; ${tfs.note}` : ''}`,
+      );
     }
   }
   if (res.stoppedBy === 'abort') notes.push('trace interrupted before the end of the window');
-  if (folder.lost > 0) notes.push(`perf lost ${folder.lost} events (ring buffer overrun): counts are lower bounds`);
+  if (folder.lost > 0)
+    notes.push(`perf lost ${folder.lost} events (ring buffer overrun): counts are lower bounds`);
   return builder.build({
     backend: 'perf',
     unit: 'calls',
@@ -174,7 +194,9 @@ export async function perfTrace(pids: number[], opts: TraceOptions): Promise<Sys
     requestedDurationMs: opts.durationMs,
     overhead: PERF_OVERHEAD,
     notes,
-    inFlight: folder.unfinished().map((u) => ({ pid: tasks.pidOf(u.tid) ?? u.tid, tid: u.tid, name: u.name, nr: undefined, fd: u.fd })),
+    inFlight: folder
+      .unfinished()
+      .map((u) => ({ pid: tasks.pidOf(u.tid) ?? u.tid, tid: u.tid, name: u.name, nr: undefined, fd: u.fd })),
     raw: res.raw,
     rawTruncated: res.rawTruncated,
   });

@@ -59,7 +59,10 @@ function nonBlockingFds(procRoot: string, pid: number, cap = 4096): number[] | u
   return out.sort((a, b) => a - b);
 }
 
-export async function procTrace(pids: number[], opts: TraceOptions & { intervalMs?: number }): Promise<SyscallProfile> {
+export async function procTrace(
+  pids: number[],
+  opts: TraceOptions & { intervalMs?: number },
+): Promise<SyscallProfile> {
   const arch = opts.arch ?? hostArch();
   const procRoot = opts.procRoot ?? '/proc';
   const intervalMs = opts.intervalMs ?? 1;
@@ -174,7 +177,8 @@ export async function procTrace(pids: number[], opts: TraceOptions & { intervalM
   notes.push(
     'counts are samples, not calls: the kernel shows the syscall only of a sleeping thread, so a thread spinning on non-blocking calls is seen as running; see procSampling for CPU split, read/write syscall rates and non-blocking fds',
   );
-  if (denied > 0) notes.push(`${denied} reads of /proc/PID/task/TID/syscall were denied (needs root or the same user)`);
+  if (denied > 0)
+    notes.push(`${denied} reads of /proc/PID/task/TID/syscall were denied (needs root or the same user)`);
   if (opts.signal?.aborted) notes.push('sampling interrupted before the end of the window');
   const profile = builder.build({
     backend: 'proc',

@@ -91,7 +91,10 @@ export interface BuildInfo {
 export class ProfileBuilder {
   private readonly bySyscall = new Map<string, Acc>();
   private readonly byPid = new Map<number, Map<string, Acc>>();
-  private readonly byFd = new Map<string, { pid: number; fd: number; target?: string; calls: Map<string, Acc> }>();
+  private readonly byFd = new Map<
+    string,
+    { pid: number; fd: number; target?: string; calls: Map<string, Acc> }
+  >();
   private total = 0;
 
   constructor(

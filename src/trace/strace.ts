@@ -163,7 +163,11 @@ export async function straceTrace(pids: number[], opts: TraceOptions): Promise<S
   const procRoot = opts.procRoot ?? '/proc';
   const tasks = new TaskMap(procRoot, pids);
   const builder = new ProfileBuilder(arch, true);
-  const folder = new StraceFolder((r) => builder.add(r), (tid) => tasks.pidOf(tid), pids.length === 1 ? pids[0] : undefined);
+  const folder = new StraceFolder(
+    (r) => builder.add(r),
+    (tid) => tasks.pidOf(tid),
+    pids.length === 1 ? pids[0] : undefined,
+  );
   const startedAt = new Date().toISOString();
   const argv = ['strace', '-f', '-qq', '-T', '-e', 'signal=none', ...pids.flatMap((p) => ['-p', String(p)])];
   const res = await runTracer(argv, {
@@ -176,17 +180,28 @@ export async function straceTrace(pids: number[], opts: TraceOptions): Promise<S
   const attachErr = /strace: attach: ptrace\(PTRACE_SEIZE, \d+\): (.*)/.exec(res.stderrTail);
   if (attachErr && builder.totalCalls === 0) {
     const why = attachErr[1] ?? '';
-    if (/not permitted/i.test(why)) throw new NotPermittedError('strace', `${why.trim()} (needs root or CAP_SYS_PTRACE)`);
+    if (/not permitted/i.test(why))
+      throw new NotPermittedError('strace', `${why.trim()} (needs root or CAP_SYS_PTRACE)`);
     throw new TracerFailedError('strace', why.trim());
   }
   if (builder.totalCalls === 0 && res.code !== 0 && res.stoppedBy === 'exit') {
-    throw new TracerFailedError('strace', `exit ${res.code ?? res.signal}: ${res.stderrTail.trim().slice(-500)}`);
+    throw new TracerFailedError(
+      'strace',
+      `exit ${res.code ?? res.signal}: ${res.stderrTail.trim().slice(-500)}`,
+    );
   }
   const notes: string[] = [];
   if (res.stoppedBy === 'abort') notes.push('trace interrupted before the end of the window');
-  if (folder.badLines > 0) notes.push(`${folder.badLines} of ${folder.lines} strace lines could not be parsed`);
+  if (folder.badLines > 0)
+    notes.push(`${folder.badLines} of ${folder.lines} strace lines could not be parsed`);
   const inFlight = folder.unfinished().map((u) => {
-    const c = { pid: tasks.pidOf(u.tid) ?? u.tid, tid: u.tid, name: u.name, nr: undefined as number | undefined, fd: u.fd };
+    const c = {
+      pid: tasks.pidOf(u.tid) ?? u.tid,
+      tid: u.tid,
+      name: u.name,
+      nr: undefined as number | undefined,
+      fd: u.fd,
+    };
     return c;
   });
   return builder.build({

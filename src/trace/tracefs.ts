@@ -19,7 +19,8 @@ function hasSyscallEvents(dir: string): boolean {
 }
 
 export function findTracefs(sysRoot = '/sys'): string | undefined {
-  for (const dir of [`${sysRoot}/kernel/tracing`, `${sysRoot}/kernel/debug/tracing`]) if (hasSyscallEvents(dir)) return dir;
+  for (const dir of [`${sysRoot}/kernel/tracing`, `${sysRoot}/kernel/debug/tracing`])
+    if (hasSyscallEvents(dir)) return dir;
   return undefined;
 }
 
@@ -32,9 +33,13 @@ export async function ensureTracefs(sysRoot = '/sys'): Promise<TracefsState> {
   if (sysRoot !== '/sys' || !isRoot() || !existsSync(target)) return { path: undefined, note: advice };
   try {
     const r = await run(['mount', '-t', 'tracefs', 'nodev', target], { timeoutMs: 5000 });
-    if (r.code === 0 && hasSyscallEvents(target)) return { path: target, note: `mounted tracefs on ${target}` };
+    if (r.code === 0 && hasSyscallEvents(target))
+      return { path: target, note: `mounted tracefs on ${target}` };
     return { path: undefined, note: `${advice} (mount failed: ${r.stderr.trim() || `exit ${r.code}`})` };
   } catch (err) {
-    return { path: undefined, note: `${advice} (mount failed: ${err instanceof Error ? err.message : String(err)})` };
+    return {
+      path: undefined,
+      note: `${advice} (mount failed: ${err instanceof Error ? err.message : String(err)})`,
+    };
   }
 }

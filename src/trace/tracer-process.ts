@@ -19,7 +19,9 @@ import { NotInstalledError, NotPermittedError } from '../util/spawn.js';
 /** The first executable `program` on PATH, or undefined. */
 export function findOnPath(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (program.includes('/')) return isExecutable(program) ? program : undefined;
-  for (const dir of (env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
+  for (const dir of (env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(
+    delimiter,
+  )) {
     if (dir === '') continue;
     const p = join(dir, program);
     if (isExecutable(p)) return p;
@@ -168,7 +170,8 @@ export function runTracer(argv: readonly string[], opts: TracerRunOptions = {}):
     if (opts.windowStartsOnOutputWithinMs === undefined) armWindow();
     else timers.push(setTimeout(armWindow, opts.windowStartsOnOutputWithinMs));
     const hard =
-      opts.hardTimeoutMs ?? (opts.durationMs ?? 0) + (opts.windowStartsOnOutputWithinMs ?? 0) + 10_000 + 2 * graceMs;
+      opts.hardTimeoutMs ??
+      (opts.durationMs ?? 0) + (opts.windowStartsOnOutputWithinMs ?? 0) + 10_000 + 2 * graceMs;
     timers.push(
       setTimeout(() => {
         stoppedBy = 'hard-timeout';
