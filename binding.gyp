@@ -4,6 +4,12 @@
       "target_name": "procfast",
       "sources": ["native/procfast.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      # netlink sock_diag TCP/UDP tables (src/procfs/inet-diag.ts); /proc/net/tcp is the fallback.
+      "target_name": "inet_diag",
+      "sources": ["native/inet_diag.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]
 }

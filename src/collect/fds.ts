@@ -9,7 +9,8 @@ import { ProcsleuthError } from '../util/errors.js';
 import { classifyFdTarget, readPidFds, type FdKind } from '../procfs/pid-fd.js';
 import { readPidFdinfo } from '../procfs/pid-fdinfo.js';
 import { readPidComm } from '../procfs/pid-comm.js';
-import { readNetTcp, readNetTcp6, tcpStateName, type InetSocketTable } from '../procfs/net-tcp.js';
+import { tcpStateName, type InetSocketTable } from '../procfs/net-tcp.js';
+import { readTcpTables } from './sockets.js';
 import { readNetUdp, readNetUdp6 } from '../procfs/net-udp.js';
 import { readNetUnix, type UnixSocket } from '../procfs/net-unix.js';
 import { listPids } from '../procfs/pids.js';
@@ -120,8 +121,9 @@ export async function collectFds(roots: Roots, pid: number, o: FdsOptions = {}):
   const entries = o.only ? list.value.filter((e) => o.only?.includes(e.fd)) : list.value;
 
   const inet = new Map<number, InetRow>();
-  indexInet(inet, readNetTcp(proc), 'tcp');
-  indexInet(inet, readNetTcp6(proc), 'tcp6');
+  const [v4, v6] = readTcpTables(proc);
+  indexInet(inet, v4, 'tcp');
+  indexInet(inet, v6, 'tcp6');
   indexInet(inet, readNetUdp(proc), 'udp');
   indexInet(inet, readNetUdp6(proc), 'udp6');
   const unix = new Map<number, UnixSocket>();
