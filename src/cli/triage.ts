@@ -76,7 +76,8 @@ export interface TriageOptions {
 
 export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport> {
   const notes: string[] = [];
-  const snap = await collectSnapshot({ roots: o.roots, cpuWindowMs: o.cpuWindowMs });
+  // No rule reads PSS (smaps_rollup is the costliest file per process): triage skips it.
+  const snap = await collectSnapshot({ roots: o.roots, cpuWindowMs: o.cpuWindowMs, pss: false });
   const self = process.pid;
   const groups = groupProcesses(snap.processes.filter((p) => p.pid !== self && !p.kernelThread)).sort(
     (a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0),
