@@ -51,6 +51,14 @@ export const commands = {
     summary: 'a recorded series with a sparkline: a process, a group of workers, or a process tree',
     load: async () => (await import('./history.js')).historyCommand,
   },
+  report: {
+    summary: 'an HTML report with charts from the record and a triage; --bundle for a vendor',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
+  serve: {
+    summary: 'a live dashboard of the record in the browser, with a JSON API under /api/',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
 } satisfies Record<string, Entry>;
 
 type CommandName = keyof typeof commands;

@@ -64,7 +64,10 @@ process's lifetime as ps does. --group folds processes of the same executable an
         });
       else io.out(renderProcesses(procs) + '\n');
     }
-    if (!values.json && (snap.problems.denied.length > 0 || snap.problems.vanished > 0))
+    if (
+      !values.json &&
+      (snap.problems.denied.length > 0 || snap.problems.vanished > 0 || snap.problems.skipped.length > 0)
+    )
       io.err(problemLine(snap.problems) + '\n');
     return 0;
   },

@@ -3,6 +3,7 @@
  * counted; a file we may not read leaves its fields undefined and is listed in `unreadable`; a malformed
  * file skips that one process with a note (never the whole snapshot).
  */
+import { existsSync } from 'node:fs';
 import { ParseError } from '../util/errors.js';
 import type { Read, ReadFailure } from '../util/proc-io.js';
 import { readLink } from '../util/proc-io.js';
@@ -39,7 +40,13 @@ export function readProcess(
     return failed(source, r.failure);
   };
   const failed = (source: string, f: ReadFailure): undefined => {
-    if (f.kind === 'gone') throw new Gone();
+    // A file missing while stat is still there is not a process that exited: a zombie's
+    // smaps_rollup answers ESRCH, and a captured tree may lack what was denied at capture.
+    if (f.kind === 'gone') {
+      if (!existsSync(`${procRoot}/${pid}/stat`)) throw new Gone();
+      unreadable.push(source);
+      return undefined;
+    }
     if (f.kind === 'denied') unreadable.push(source);
     return undefined;
   };

@@ -131,6 +131,8 @@ export interface SocketsReport {
   owners: Partial<Record<TcpState, OwnerCount[]>> | undefined;
   /** Sockets in the queried states without an owning process (TIME_WAIT, orphans, or unreadable fds). */
   unowned: number | undefined;
+  /** Processes whose fds we may not read (run as root to see them): their sockets look unowned. */
+  deniedProcesses: number | undefined;
   timings: { source: string; durationMs: number }[];
 }
 
@@ -154,11 +156,13 @@ export async function collectSockets(o: SocketsOptions): Promise<SocketsReport> 
   for (const s of o.states) top[s] = topRemotes(t.remotes.get(s), o.top);
   let owners: SocketsReport['owners'];
   let unowned: number | undefined;
+  let deniedProcesses: number | undefined;
   if (o.owners) {
     const t0 = performance.now();
     const walk = walkFds(o.roots.proc, listPids(o.roots.proc));
     t.timings.push({ source: 'fd walk', durationMs: performance.now() - t0 });
     ({ owners, unowned } = ownersByState(o.roots.proc, t, walk, o.states));
+    deniedProcesses = walk.denied.size;
   }
   const localRemotes: Partial<Record<TcpState, number>> = {};
   for (const s of o.states) if (t.localRemotes[s]) localRemotes[s] = t.localRemotes[s];
@@ -171,6 +175,7 @@ export async function collectSockets(o: SocketsOptions): Promise<SocketsReport> 
     localRemotes,
     owners,
     unowned,
+    deniedProcesses,
     timings: t.timings,
   };
 }

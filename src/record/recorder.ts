@@ -16,9 +16,17 @@
 import { hostname } from 'node:os';
 import { ProcsleuthError } from '../util/errors.js';
 import { readPidStat } from '../procfs/pid-stat.js';
-import { RecordWriter, Store, runMaintenance, type Owner, type WriteResult } from '../store/index.js';
+import {
+  RecordWriter,
+  Store,
+  runMaintenance,
+  type Owner,
+  type SampleInput,
+  type WriteResult,
+} from '../store/index.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import type { Logger } from './log.js';
+import type { RecorderHealth } from './exporters/exposition.js';
 
 export interface RecorderOptions {
   dbPath: string;
@@ -38,6 +46,8 @@ export interface RecorderOptions {
   signals?: boolean;
   /** Verify every page of the database when opening (default true). */
   check?: boolean;
+  /** Called after each sample, written or dropped (the exporters: --metrics-listen, --remote-write). */
+  onSample?: (input: SampleInput, health: RecorderHealth) => void;
 }
 
 export interface RecorderSummary {
@@ -157,6 +167,17 @@ export async function runRecorder(o: RecorderOptions): Promise<RecorderSummary> 
         writeMs: Math.round(writeMs * 10) / 10,
       });
     }
+    o.onSample?.(input, {
+      intervalMs: o.intervalMs,
+      stats: sampler.lastStats,
+      sources: [
+        { source: 'sample', durationMs: sampler.lastStats?.durationMs, ok: true },
+        { source: 'store', durationMs: writeMs, ok: r !== undefined },
+      ],
+      samplesWritten: summary.samples,
+      samplesDropped: summary.dropped,
+      self: input.self,
+    });
   };
 
   const stopHandlers: (() => void)[] = [];

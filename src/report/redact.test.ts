@@ -36,7 +36,8 @@ describe('redactText', () => {
     const s = 'x --password=a token=b postgres://u:p@h Authorization: Bearer abcdefghij AKIAIOSFODNN7EXAMPLE';
     const once = redactText(s);
     expect(redactText(once)).toBe(once);
-    for (const secret of ['=a ', '=b ', ':p@', 'abcdefghij', 'IOSFODNN7EXAMPLE']) expect(once).not.toContain(secret);
+    for (const secret of ['=a ', '=b ', ':p@', 'abcdefghij', 'IOSFODNN7EXAMPLE'])
+      expect(once).not.toContain(secret);
   });
 
   it('survives huge and hostile input in linear-ish time', () => {
@@ -51,8 +52,24 @@ describe('redactText', () => {
 describe('redactArgv', () => {
   it('drops the element after a bare secret flag, and the header value', () => {
     expect(
-      redactArgv(['app', '--password', 'hunter2', '-H', 'Authorization: Bearer zzzzzzzzzz', '--api-key', '-x']),
-    ).toEqual(['app', '--password', REDACTED, '-H', 'Authorization: Bearer [redacted]', '--api-key', REDACTED]);
+      redactArgv([
+        'app',
+        '--password',
+        'hunter2',
+        '-H',
+        'Authorization: Bearer zzzzzzzzzz',
+        '--api-key',
+        '-x',
+      ]),
+    ).toEqual([
+      'app',
+      '--password',
+      REDACTED,
+      '-H',
+      'Authorization: Bearer [redacted]',
+      '--api-key',
+      REDACTED,
+    ]);
   });
 
   it('keeps files that merely hold a secret, and a trailing flag', () => {
@@ -69,7 +86,14 @@ describe('redactEnv and redactDeep', () => {
   it('redacts environment entries by name and by value', () => {
     expect(
       redactEnv(['HOME=/root', 'DB_PASSWORD=x1', 'API_KEY=k', 'URL=https://u:p@h/x', 'PGPASSWORD=', 'junk']),
-    ).toEqual(['HOME=/root', 'DB_PASSWORD=[redacted]', 'API_KEY=[redacted]', 'URL=https://u:[redacted]@h/x', 'PGPASSWORD=[redacted]', 'junk']);
+    ).toEqual([
+      'HOME=/root',
+      'DB_PASSWORD=[redacted]',
+      'API_KEY=[redacted]',
+      'URL=https://u:[redacted]@h/x',
+      'PGPASSWORD=[redacted]',
+      'junk',
+    ]);
   });
 
   it('walks documents: argv arrays, secret-named keys, nested strings; numbers untouched', () => {

@@ -67,7 +67,9 @@ export function redactText(s: string): string {
   );
   out = redactAssignments(out);
   out = out.replace(OPTION_SPACE, (m, pre: string, name: string, sp: string, value: string) =>
-    namesSecret(name) && value !== REDACTED && !value.startsWith('[redacted') ? `${pre}${name}${sp}${REDACTED}` : m,
+    namesSecret(name) && value !== REDACTED && !value.startsWith('[redacted')
+      ? `${pre}${name}${sp}${REDACTED}`
+      : m,
   );
   out = out.replace(AWS_KEY_ID, `$1${REDACTED}`);
   return out;
@@ -85,7 +87,10 @@ export function redactArgv(argv: readonly string[]): string[] {
     const m = FLAG_ALONE.exec(a);
     const next = argv[i + 1];
     if (next === undefined) continue;
-    if ((m && namesSecret(m[1] ?? '')) || (HEADER_FLAG.test(a) && /^\s*(proxy-)?authorization\s*:/i.test(next))) {
+    if (
+      (m && namesSecret(m[1] ?? '')) ||
+      (HEADER_FLAG.test(a) && /^\s*(proxy-)?authorization\s*:/i.test(next))
+    ) {
       // The header case keeps its name so the reader still sees what was sent.
       out.push(HEADER_FLAG.test(a) ? redactText(next) : REDACTED);
       i++;

@@ -37,10 +37,15 @@ export function renderSockets(r: SocketsReport): string {
       const list = owners.map((o) => `${o.comm}[${o.pid}] ${o.count}`).join(', ');
       out.push(`  ${s.padEnd(12)} ${truncate(list, 160)}`);
     }
-    if (r.unowned)
+    if (r.unowned) {
       out.push(
-        `  (${r.unowned} sockets in these states have no owning process: TIME_WAIT and orphans belong to the kernel)`,
+        `  (${r.unowned} sockets in these states have no owning process we could see: TIME_WAIT and orphans belong to the kernel` +
+          (r.deniedProcesses
+            ? `; the fds of ${r.deniedProcesses} process(es) were not readable (permission denied; run as root to see all)`
+            : '') +
+          ')',
       );
+    }
   }
   return out.join('\n');
 }

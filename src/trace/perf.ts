@@ -12,14 +12,17 @@
  */
 import { NotPermittedError } from '../util/spawn.js';
 import { ProfileBuilder, type CallRecord } from './profile-builder.js';
-import { FD_SYSCALLS, hostArch } from './syscalls.js';
+import { FD_SYSCALLS, hostArch, syscallNr } from './syscalls.js';
 import { TaskMap } from './task-map.js';
 import { ensureTracefs } from './tracefs.js';
-import { TracerFailedError, runTracer } from './tracer-process.js';
+import { TracerFailedError, isRoot, runTracer } from './tracer-process.js';
 import type { SyscallProfile, TraceOptions, TracerOverhead } from './types.js';
 
-/** Traced/untraced time of a busy read() → EAGAIN loop, from bench/tracer-overhead.bench.ts (2 vCPU VM, kernel 6.18, perf 6.1). */
-export const PERF_SLOWDOWN = 40;
+/**
+ * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts: median
+ * of 5 runs 57× (runs 38–101; an earlier 3-run median 148×) on a 2-vCPU VM, kernel 6.18, perf 6.1.
+ */
+export const PERF_SLOWDOWN = 57;
 
 export const PERF_OVERHEAD: TracerOverhead = {
   description:
@@ -160,7 +163,10 @@ export async function perfTrace(pids: number[], opts: TraceOptions): Promise<Sys
     pids.length === 1 ? pids[0] : undefined,
   );
   const startedAt = new Date().toISOString();
-  const res = await runTracer(['perf', 'trace', '-p', pids.join(',')], {
+  // A bigger ring buffer (4 MiB per CPU; root is not bound by perf_event_mlock_kb) loses fewer events
+  // when perf falls behind a busy loop on a small machine; lost events made a whole worker vanish.
+  const mmap = isRoot() ? ['-m', '1024'] : [];
+  const res = await runTracer(['perf', 'trace', ...mmap, '-p', pids.join(',')], {
     durationMs: opts.durationMs,
     windowStartsOnOutputWithinMs: 2000,
     signal: opts.signal,
@@ -194,9 +200,13 @@ export async function perfTrace(pids: number[], opts: TraceOptions): Promise<Sys
     requestedDurationMs: opts.durationMs,
     overhead: PERF_OVERHEAD,
     notes,
-    inFlight: folder
-      .unfinished()
-      .map((u) => ({ pid: tasks.pidOf(u.tid) ?? u.tid, tid: u.tid, name: u.name, nr: undefined, fd: u.fd })),
+    inFlight: folder.unfinished().map((u) => ({
+      pid: tasks.pidOf(u.tid) ?? u.tid,
+      tid: u.tid,
+      name: u.name,
+      nr: syscallNr(u.name, arch),
+      ...(u.fd !== undefined ? { fd: u.fd } : {}),
+    })),
     raw: res.raw,
     rawTruncated: res.rawTruncated,
   });

@@ -3,7 +3,7 @@
  * (bpftrace) add one record per (pid, syscall, fd, result) with its count; line-by-line backends add
  * one record per call. Either way the profile has the same shape.
  */
-import { POLL_SYSCALLS, canonicalErrno, syscallNr } from './syscalls.js';
+import { canonicalErrno, syscallNr } from './syscalls.js';
 import {
   BLOCKED_THRESHOLD_NS,
   type Arch,
@@ -178,11 +178,6 @@ export class ProfileBuilder {
     if (info.rawTruncated) profile.rawTruncated = true;
     return profile;
   }
-}
-
-/** Whether a 0 result is worth counting: for poll-like calls it means "nothing ready". */
-export function isPollLike(name: string): boolean {
-  return POLL_SYSCALLS.has(name);
 }
 
 function byCount(a: { count: number; name: string }, b: { count: number; name: string }): number {

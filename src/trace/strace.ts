@@ -16,16 +16,17 @@
 import { ParseError } from '../util/errors.js';
 import { NotPermittedError } from '../util/spawn.js';
 import { ProfileBuilder, type CallRecord } from './profile-builder.js';
-import { FD_SYSCALLS, hostArch } from './syscalls.js';
+import { FD_SYSCALLS, hostArch, syscallNr } from './syscalls.js';
 import { TaskMap } from './task-map.js';
 import { TracerFailedError, runTracer } from './tracer-process.js';
-import type { SyscallProfile, TraceOptions, TracerOverhead } from './types.js';
+import type { InFlightCall, SyscallProfile, TraceOptions, TracerOverhead } from './types.js';
 
 /**
- * Traced/untraced time of a busy read() → EAGAIN loop, measured with bench/tracer-overhead.bench.ts
- * on a 2-vCPU Firecracker VM, kernel 6.18, strace 6.1 (`-f -qq -T`, decoded output parsed by us).
+ * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts: median
+ * of 5 runs 31× (runs 22–101; an earlier 3-run median 86×) on a 2-vCPU Firecracker VM, kernel 6.18,
+ * strace 6.1 with `-f -qq -T`, its output parsed by us as it comes.
  */
-export const STRACE_SLOWDOWN = 60;
+export const STRACE_SLOWDOWN = 31;
 
 export const STRACE_OVERHEAD: TracerOverhead = {
   description:
@@ -194,14 +195,15 @@ export async function straceTrace(pids: number[], opts: TraceOptions): Promise<S
   if (res.stoppedBy === 'abort') notes.push('trace interrupted before the end of the window');
   if (folder.badLines > 0)
     notes.push(`${folder.badLines} of ${folder.lines} strace lines could not be parsed`);
-  const inFlight = folder.unfinished().map((u) => {
-    const c = {
+  // Calls strace saw start but not end: cut by the detach, or still waiting (no elapsed time known).
+  const inFlight: InFlightCall[] = folder.unfinished().map((u) => {
+    const c: InFlightCall = {
       pid: tasks.pidOf(u.tid) ?? u.tid,
       tid: u.tid,
       name: u.name,
-      nr: undefined as number | undefined,
-      fd: u.fd,
+      nr: syscallNr(u.name, arch),
     };
+    if (u.fd !== undefined) c.fd = u.fd;
     return c;
   });
   return builder.build({

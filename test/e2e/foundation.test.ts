@@ -257,7 +257,7 @@ describe('ps', () => {
     const g = r.groups.find((x) => busy.info.pids.every((p) => x.pids.includes(p)));
     expect(g).toBeDefined();
     expect(g?.count).toBeGreaterThanOrEqual(3);
-    expect(g?.cpuPercent).toBeGreaterThan(10);
+    expect(g?.cpuPercent).toBeGreaterThan(5);
   });
 
   it('sorts by the key asked for', async () => {

@@ -26,7 +26,10 @@ export interface GenOptions {
 
 export const GEN_BOOT = '5b0d3f6e-1111-4c2a-9a7e-222233334444';
 
-export function generateRecord(path: string, o: GenOptions): { firstMs: number; lastMs: number; leakPids: number[] } {
+export function generateRecord(
+  path: string,
+  o: GenOptions,
+): { firstMs: number; lastMs: number; leakPids: number[] } {
   const rnd = mulberry32(o.seed ?? 7);
   const startMs = o.startMs ?? Date.now() - o.samples * o.intervalMs;
   const store = Store.open(path, { mode: 'write', check: false });
@@ -38,7 +41,18 @@ export function generateRecord(path: string, o: GenOptions): { firstMs: number; 
     startedMs: startMs,
   });
   const active = o.activeShare ?? 0.1;
-  const kinds = ['nginx', 'php-fpm', 'postgres', 'java', 'node', 'redis-server', 'sshd', 'cron', 'python3', 'memcached'];
+  const kinds = [
+    'nginx',
+    'php-fpm',
+    'postgres',
+    'java',
+    'node',
+    'redis-server',
+    'sshd',
+    'cron',
+    'python3',
+    'memcached',
+  ];
   const procs: ProcessSampleInput[] = [];
   for (let i = 0; i < o.processes; i++) {
     const kind = kinds[i % kinds.length]!;
@@ -66,6 +80,7 @@ export function generateRecord(path: string, o: GenOptions): { firstMs: number; 
       sockets: { tcp: { ESTABLISHED: i % 5, LISTEN: i < kinds.length ? 1 : 0 }, udp: 0, unix: 2, other: 0 },
     });
   }
+  const bases = procs.map((p) => p.rssBytes ?? 0);
   const leakMem = o.leakMem ?? Math.min(3, o.processes);
   const leakFds = o.leakFds ?? Math.min(4, o.processes);
   const leakSock = o.leakSockets ?? Math.min(5, o.processes);
@@ -74,7 +89,9 @@ export function generateRecord(path: string, o: GenOptions): { firstMs: number; 
   for (let s = 0; s < o.samples; s++) {
     const tMs = startMs + s * o.intervalMs;
     const day = Math.sin((tMs / 86_400_000) * 2 * Math.PI);
-    const busy = 0.25 + 0.15 * day + rnd() * 0.1;
+    // A CPU spike in the middle of the record, burnt by process index 1 (below).
+    const spiking = s > o.samples / 2 && s < o.samples / 2 + Math.max(5, o.samples / 100);
+    const busy = 0.25 + 0.15 * day + rnd() * 0.1 + (spiking ? 0.4 : 0);
     const ticks = (o.intervalMs / 10) * 2;
     host.user += ticks * busy * 0.7;
     host.sys += ticks * busy * 0.3;
@@ -86,7 +103,9 @@ export function generateRecord(path: string, o: GenOptions): { firstMs: number; 
       if (rnd() < active) {
         p.utimeTicks += Math.floor(rnd() * ticks * 0.05);
         p.stimeTicks += Math.floor(rnd() * ticks * 0.02);
-        p.rssBytes = Math.max(1 << 20, (p.rssBytes ?? 0) + Math.floor((rnd() - 0.5) * 64) * 4096);
+        // Mean-reverting noise around the process's base size: busy, not leaking.
+        const base = bases[i] ?? 0;
+        p.rssBytes = base + Math.floor((rnd() - 0.5) * 256) * 4096;
       }
     }
     const lm = procs[leakMem];
@@ -98,10 +117,15 @@ export function generateRecord(path: string, o: GenOptions): { firstMs: number; 
     const lf = procs[leakFds];
     if (lf) lf.fdCount = 20 + Math.floor(s / 3) + (rnd() < 0.3 ? 1 : 0);
     const ls = procs[leakSock];
-    if (ls) ls.sockets = { tcp: { ESTABLISHED: 10, CLOSE_WAIT: Math.floor(s / 4), LISTEN: 1 }, udp: 0, unix: 1, other: 0 };
+    if (ls)
+      ls.sockets = {
+        tcp: { ESTABLISHED: 10, CLOSE_WAIT: Math.floor(s / 4), LISTEN: 1 },
+        udp: 0,
+        unix: 1,
+        other: 0,
+      };
     if (s % 30 === 0) for (const p of procs) p.pssBytes = Math.floor((p.rssBytes ?? 0) * 0.7);
-    // A short CPU spike in the middle of the record.
-    if (s > o.samples / 2 && s < o.samples / 2 + 5) procs[1]!.utimeTicks += ticks * 0.8;
+    if (spiking && procs[1]) procs[1].utimeTicks += Math.round(ticks * 0.4);
     const socketPass = s % 6 === 0;
     const sample: SampleInput = {
       tMs,

@@ -30,14 +30,19 @@ export function chartAssets(): ChartAssets {
       license: readFileSync(`${dir}LICENSE`, 'utf8'),
     };
   } catch (err) {
-    throw new ProcsleuthError('NOT_FOUND', 'the chart library (npm package uplot) is not installed', { cause: err });
+    throw new ProcsleuthError('NOT_FOUND', 'the chart library (npm package uplot) is not installed', {
+      cause: err,
+    });
   }
   return cached;
 }
 
 /** JSON safe inside a <script> element: no "</script>", no "<!--". */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Text inside a <script> element that must not end it early. */

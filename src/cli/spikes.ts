@@ -1,0 +1,70 @@
+import { RecordReader, Store } from '../store/index.js';
+import { defaultDbPath } from '../record/recorder.js';
+import { scanCpuSeries } from '../record/series.js';
+import { coincidentEvents, findSpikes, type Spike, type SpikesDocument } from '../detect/spikes.js';
+import { renderSpikesText } from '../report/text-leaks.js';
+import { parse, printJson, type Command } from './command.js';
+import { sinceMs } from './history.js';
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** CPU level shifts of every process, group and the host; coinciding process onsets gathered. */
+export function spikesFromRecord(
+  r: RecordReader,
+  q: { dbPath: string; sinceMs?: number | undefined; now?: number | undefined },
+): SpikesDocument {
+  const spikes: Spike[] = [];
+  let series = 0;
+  const summary = scanCpuSeries(r, { sinceMs: q.sinceMs }, (s) => {
+    series++;
+    spikes.push(...findSpikes(s));
+  });
+  spikes.sort((a, b) => a.onsetMs - b.onsetMs || b.after - b.before - (a.after - a.before));
+  return {
+    schema: 'procsleuth.spikes/1',
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    source: { kind: 'record', db: q.dbPath },
+    since: iso(q.sinceMs),
+    from: iso(summary.fromMs),
+    to: iso(summary.toMs),
+    samples: summary.samples,
+    scanned: { processes: summary.processes, groups: summary.groups, series },
+    notes: ['CPU is % of one core; rates are derived from the recorded tick counters'],
+    events: coincidentEvents(spikes),
+    spikes,
+  };
+}
+
+export const spikesCommand: Command = {
+  summary: 'when CPU jumped: onset, level before and after, and which processes jumped together',
+  usage: `usage: procsleuth spikes [--db PATH] [--since T] [--json]
+
+Change-point detection (PELT) on the CPU of every recorded process, group and the host: the onset of
+each upward level shift, the level before and after (% of one core), and whether it persisted.
+Processes whose onsets coincide (within two samples) are reported together.
+
+  --db PATH     the record (default: where "procsleuth record" writes)
+  --since T     a duration back from now (2h, 3d) or a date (2025-01-31T12:00)
+  --json        one document, schema procsleuth.spikes/1
+
+Exit code 1 when a spike that persisted is found.`,
+  async run(args, io) {
+    const { values } = parse(args, {
+      db: { type: 'string' },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const now = Date.now();
+    const dbPath = values.db ?? defaultDbPath(io.env);
+    const store = Store.open(dbPath, { mode: 'read' });
+    let doc: SpikesDocument;
+    try {
+      doc = spikesFromRecord(new RecordReader(store), { dbPath, sinceMs: sinceMs(values.since, now), now });
+    } finally {
+      store.close();
+    }
+    if (values.json) printJson(io, doc);
+    else io.out(renderSpikesText(doc));
+    return doc.spikes.some((s) => s.persistent) ? 1 : 0;
+  },
+};
