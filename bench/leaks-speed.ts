@@ -35,10 +35,12 @@ if (args.child) {
   const doc = leaksFromRecord(new RecordReader(store), { dbPath: args.child, noLiveLimits: true });
   store.close();
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage();
   const json = JSON.stringify(doc);
   console.log(
     JSON.stringify({
       ms,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       suspects: doc.suspects.length,
       leaks: doc.suspects.filter((s) => s.verdict === 'leak').length,
@@ -193,7 +195,14 @@ function child(argv: string[]): { wallMs: number; out: string; err: string; stat
   return { wallMs: performance.now() - t0, out: r.stdout, err: r.stderr, status: r.status };
 }
 
-const runs: { ms: number; maxRssMb: number; suspects: number; leaks: number; scanned: unknown }[] = [];
+const runs: {
+  ms: number;
+  cpuMs: number;
+  maxRssMb: number;
+  suspects: number;
+  leaks: number;
+  scanned: unknown;
+}[] = [];
 for (let i = 0; i < 3; i++) {
   const r = child(['--import', 'tsx', 'bench/leaks-speed.ts', '--child', db]);
   if (r.status !== 0) throw new Error(r.err);

@@ -86,6 +86,8 @@ export const CLOSE_WAIT_MIN_AGE_SHARE = 1 / 3;
  * correlated — grows by hundreds of times its scatter.
  */
 export const TREND_DOMINANCE = 20;
+/** Recent windows (shares of the series) also judged when the whole series is not a leak. */
+export const TAIL_WINDOWS = [0.5, 0.25] as const;
 /** A ratchet rises in at least this many steps in each third of the series. */
 export const RATCHET_MIN_STEPS = 3;
 /** A tree or group suspect adds nothing when its member processes' leaks have this share of its slope. */
@@ -399,12 +401,29 @@ export function judgeSeries(input: SeriesInput, stats?: JudgeStats): Suspect | u
   const unit = metricInfo(input.metric).unit;
   const closeWait =
     input.metric === 'close_wait' && input.entity.kind === 'process' ? closeWaitSignature(t, v) : undefined;
-  if (!quickGrowth(v) && !closeWait?.matches) return undefined;
+  if (!quickGrowth(v) && !closeWait?.matches && !quickGrowth(v.subarray(v.length >> 1))) return undefined;
   if (stats) stats.judged++;
   // The limit is asked for only now, and only to project: a verdict is the same with or without it.
-  const verdict = leakVerdict(t, v);
+  let verdict = leakVerdict(t, v);
+  let window = 0;
+  if (verdict.verdict !== 'leak') {
+    // A leak that began late is diluted by the flat days before it: judge the recent half and quarter
+    // too, each at a Bonferroni-tightened level so three looks cry wolf no more often than one.
+    for (const share of TAIL_WINDOWS) {
+      const from = Math.floor(v.length * (1 - share));
+      if (v.length - from < MIN_SAMPLES) break;
+      const tail = leakVerdict(t.subarray(from), v.subarray(from));
+      if (tail.verdict === 'leak' && tail.evidence.pGrowth < P_LEAK / (TAIL_WINDOWS.length + 1)) {
+        verdict = tail;
+        window = from;
+        break;
+      }
+    }
+  }
   let kind: 'leak' | 'watch' | 'none' = verdict.verdict;
   const reasons = [...verdict.reasons];
+  if (window > 0)
+    reasons.unshift(`growth began late: judged on the last ${v.length - window} of ${v.length} samples`);
   const growth = verdict.evidence.growth;
   if (kind === 'leak' && !bigEnough(unit, growth)) {
     kind = 'watch';
@@ -478,7 +497,7 @@ export function judgeSeries(input: SeriesInput, stats?: JudgeStats): Suspect | u
     limit: null,
     alsoGrowing: [],
     evidence: {
-      ...summary(t, v),
+      ...summary(t.subarray(window), v.subarray(window)),
       growth: round(growth),
       relativeGrowth: round(verdict.evidence.relativeGrowth),
       pGrowth: verdict.evidence.pGrowth,
@@ -502,7 +521,7 @@ export function judgeSeries(input: SeriesInput, stats?: JudgeStats): Suspect | u
   const limit = input.limit?.();
   if (limit) {
     // Re-run only the projection with the limit (cheap next to the I/O that found it).
-    const withL = leakVerdict(t, v, { limit: limit.value });
+    const withL = leakVerdict(t.subarray(window), v.subarray(window), { limit: limit.value });
     withLimit(s, { ...input, limit: () => limit }, withL, t[t.length - 1]!);
   }
   return s;

@@ -322,6 +322,32 @@ describe('delivery', () => {
     expect(after400[0]?.samples).toBe(3);
   });
 
+  it('gives up a corrupt buffered entry after three tries and delivers the rest', async () => {
+    const path = join(dir, 'corrupt.rwq');
+    const b = new SampleBuffer(path, 1 << 20);
+    b.append(500, 3, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02])); // not snappy
+    for (let i = 1; i <= 3; i++)
+      b.append(500 + i, 3, compress(encodeWriteRequest(families(i), 'n', 500 + i).body));
+    b.close();
+    const rx = new Receiver();
+    await rx.start();
+    const errors: string[] = [];
+    const log = jsonLogger((l) => errors.push(l), 'error');
+    const w = new RemoteWriter({
+      url: rx.url,
+      bufferPath: path,
+      node: 'n',
+      log,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+    });
+    await until('the buffer to drain', () => w.health().bufferSamples === 0);
+    await w.close(500);
+    await rx.close();
+    for (const [, samples] of rx.stored) expect(samples.map((s) => s.tMs)).toEqual([501, 502, 503]);
+    expect(errors.filter((l) => l.includes('remote-write-error'))).toHaveLength(3);
+  });
+
   it('keeps what the bound allows through a long outage: the newest samples, none twice', async () => {
     const rx = new Receiver();
     await rx.start();

@@ -199,10 +199,16 @@ export class RemoteWriter {
   private deadline = Infinity;
   private loopDone: Promise<void>;
   private failingSince: number | undefined;
+  private inflight: http.ClientRequest | undefined;
+  /** Set by a failure, cleared (and logged) when the buffer is empty again. */
+  private behind = false;
+  private lastRejectLogMs = -Infinity;
+  private rejectedUnlogged = 0;
   private dropLogged = false;
   private appendFailed = false;
   /** After a rejected multi-sample request, entries up to here are sent one per request. */
   private singleUntil = 0;
+  private backoff: number;
 
   constructor(o: RemoteWriteOptions) {
     this.o = {
@@ -214,6 +220,7 @@ export class RemoteWriter {
       userAgent: 'procsleuth',
       ...o,
     };
+    this.backoff = this.o.minBackoffMs;
     this.target = new URL(o.url);
     if (this.target.protocol !== 'http:' && this.target.protocol !== 'https:')
       throw new Error(`remote write wants an http or https URL, got ${o.url}`);
@@ -266,12 +273,20 @@ export class RemoteWriter {
     this.wake?.();
   }
 
-  /** Stops taking samples; tries to deliver what is buffered until `flushMs` has passed; keeps the rest. */
+  /**
+   * Stops taking samples; tries to deliver what is buffered until `flushMs` has passed (no waiting at
+   * all while the receiver is failing: the backlog is safe on disk); keeps the rest for the next run.
+   */
   async close(flushMs = 5_000): Promise<void> {
     this.closing = true;
-    this.deadline = Date.now() + flushMs;
+    this.deadline = this.failingSince === undefined ? Date.now() + flushMs : Date.now();
     this.wake?.();
+    const cut = setTimeout(
+      () => this.inflight?.destroy(new Error('closing')),
+      Math.max(0, this.deadline - Date.now()),
+    );
     await this.loopDone;
+    clearTimeout(cut);
     this.agent.destroy();
     const pending = { samples: this.buffer.entries, seriesSamples: this.buffer.samples };
     this.buffer.close();
@@ -283,86 +298,134 @@ export class RemoteWriter {
     this.h.bufferSamples = this.buffer.samples;
   }
 
+  /** The sender: one request at a time, oldest first. Never rejects (the recorder must not die of it). */
   private async loop(): Promise<void> {
-    let backoff = this.o.minBackoffMs;
+    let stuck = { seq: -1, errors: 0 };
     for (;;) {
-      if (this.closing && (this.buffer.entries === 0 || Date.now() >= this.deadline)) return;
-      const batch = this.buffer.peek(this.singleUntil > 0 ? 1 : this.o.maxSamplesPerSend);
-      if (batch.length === 0) {
+      try {
+        if (await this.step()) return;
+        stuck = { seq: -1, errors: 0 };
+      } catch (err) {
+        // The buffer itself failed (I/O error, a corrupt entry): log, wait, try again; an entry that
+        // fails three times in a row is given up so one bad row cannot stop delivery for good.
+        const head = this.safePeekSeq();
+        stuck = head === stuck.seq ? { seq: head, errors: stuck.errors + 1 } : { seq: head, errors: 1 };
+        this.o.log.log('error', 'remote-write-error', {
+          message: err instanceof Error ? err.message : String(err),
+          seq: head,
+        });
+        if (stuck.errors >= 3 && head >= 0) {
+          try {
+            this.buffer.ack(head);
+            this.syncBufferHealth();
+          } catch {
+            // nothing more we can do here; the next step logs again
+          }
+        }
         if (this.closing) return;
-        await new Promise<void>((res) => (this.wake = res));
-        this.wake = undefined;
-        continue;
+        await new Promise((r) => setTimeout(r, Math.min(1_000, this.o.maxBackoffMs)));
       }
-      const last = batch[batch.length - 1];
-      if (!last) continue;
-      const samples = batch.reduce((n, b) => n + b.samples, 0);
-      const body =
-        batch.length === 1 && batch[0]
-          ? batch[0].body
-          : compress(concat(batch.map((b) => uncompress(b.body))));
-      const t0 = performance.now();
-      const r = await this.send(body);
-      const ms = performance.now() - t0;
-      this.h.lastSend = {
-        source: 'remote_write',
-        durationMs: ms,
-        ok: r.kind === 'ok',
-      } satisfies SourceHealth;
-      if (r.kind === 'ok' || (r.kind === 'reject' && batch.length === 1)) {
-        this.buffer.ack(last.seq);
-        if (last.seq >= this.singleUntil) this.singleUntil = 0;
-        if (r.kind === 'ok') this.h.samplesSent += samples;
-        else {
-          this.h.samplesRejected += samples;
+    }
+  }
+
+  private safePeekSeq(): number {
+    try {
+      return this.buffer.peek(1)[0]?.seq ?? -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** One send (or one wait); true when the loop is over. */
+  private async step(): Promise<boolean> {
+    if (this.closing && (this.buffer.entries === 0 || Date.now() >= this.deadline)) return true;
+    const batch = this.buffer.peek(this.singleUntil > 0 ? 1 : this.o.maxSamplesPerSend);
+    if (batch.length === 0) {
+      if (this.closing) return true;
+      await new Promise<void>((res) => (this.wake = res));
+      this.wake = undefined;
+      return false;
+    }
+    const last = batch[batch.length - 1];
+    if (!last) return false;
+    const samples = batch.reduce((n, b) => n + b.samples, 0);
+    const body =
+      batch.length === 1 && batch[0] ? batch[0].body : compress(concat(batch.map((b) => uncompress(b.body))));
+    const t0 = performance.now();
+    const r = await this.send(body);
+    const ms = performance.now() - t0;
+    this.h.lastSend = {
+      source: 'remote_write',
+      durationMs: ms,
+      ok: r.kind === 'ok',
+    } satisfies SourceHealth;
+    if (r.kind === 'ok' || (r.kind === 'reject' && batch.length === 1)) {
+      this.buffer.ack(last.seq);
+      if (last.seq >= this.singleUntil) this.singleUntil = 0;
+      if (r.kind === 'ok') this.h.samplesSent += samples;
+      else {
+        this.h.samplesRejected += samples;
+        this.rejectedUnlogged += samples;
+        // A misconfigured URL rejects every sample: say so once a minute, not once a sample.
+        if (Date.now() - this.lastRejectLogMs >= 60_000) {
           this.o.log.log('error', 'remote-write-rejected', {
             status: r.status,
             tMs: last.tMs,
-            series: samples,
+            series: this.rejectedUnlogged,
             message: r.message,
           });
+          this.lastRejectLogMs = Date.now();
+          this.rejectedUnlogged = 0;
         }
-        if (this.failingSince !== undefined) {
-          this.o.log.log('info', 'remote-write-recovered', {
-            outageMs: Date.now() - this.failingSince,
-            backlog: this.buffer.entries,
-          });
-          this.failingSince = undefined;
-        }
-        if (this.buffer.entries === 0) {
-          if (this.dropLogged || this.h.failures > 0) this.o.log.log('info', 'remote-write-caught-up', {});
-          this.dropLogged = false;
-        }
-        backoff = this.o.minBackoffMs;
-        this.syncBufferHealth();
-      } else if (r.kind === 'reject') {
-        // Rolled back whole: send those samples one by one to keep every one that can be kept.
-        this.singleUntil = last.seq;
-      } else {
-        this.h.failures++;
-        if (this.failingSince === undefined) {
-          this.failingSince = Date.now();
-          this.o.log.log('warn', 'remote-write-failing', {
-            status: r.status,
-            message: r.message,
-            backlog: this.buffer.entries,
-          });
-        }
-        const wait = Math.min(backoff * (0.8 + 0.4 * Math.random()), Math.max(0, this.deadline - Date.now()));
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, wait);
-          this.wake = () => {
-            // a new sample does not cut the back-off short; closing does
-            if (this.closing) {
-              clearTimeout(t);
-              res();
-            }
-          };
-        });
-        this.wake = undefined;
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs);
       }
+      if (this.failingSince !== undefined) {
+        this.o.log.log('info', 'remote-write-recovered', {
+          outageMs: Date.now() - this.failingSince,
+          backlog: this.buffer.entries,
+        });
+        this.failingSince = undefined;
+      }
+      if (this.buffer.entries === 0) {
+        if (this.behind) this.o.log.log('info', 'remote-write-caught-up', { sent: this.h.samplesSent });
+        this.behind = false;
+        this.dropLogged = false;
+      }
+      this.backoff = this.o.minBackoffMs;
+      this.syncBufferHealth();
+    } else if (r.kind === 'reject') {
+      // Rolled back whole: send those samples one by one to keep every one that can be kept.
+      this.singleUntil = last.seq;
+    } else {
+      this.h.failures++;
+      this.behind = true;
+      // Closing: the first failure ends the flush (the backlog is safe on disk for the next run).
+      if (this.closing) this.deadline = Date.now();
+      if (this.failingSince === undefined) {
+        this.failingSince = Date.now();
+        this.o.log.log('warn', 'remote-write-failing', {
+          status: r.status,
+          message: r.message,
+          backlog: this.buffer.entries,
+        });
+      }
+      const wait = Math.min(
+        this.backoff * (0.8 + 0.4 * Math.random()),
+        Math.max(0, this.deadline - Date.now()),
+      );
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, wait);
+        this.wake = () => {
+          // a new sample does not cut the back-off short; closing does
+          if (this.closing) {
+            clearTimeout(t);
+            res();
+          }
+        };
+      });
+      this.wake = undefined;
+      this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs);
     }
+    return false;
   }
 
   private send(body: Uint8Array): Promise<Outcome> {
@@ -400,8 +463,12 @@ export class RemoteWriter {
           });
         },
       );
+      this.inflight = req;
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeout} ms`)));
       req.on('error', (err) => resolve({ kind: 'retry', status: undefined, message: err.message }));
+      req.on('close', () => {
+        if (this.inflight === req) this.inflight = undefined;
+      });
       req.end(body);
     });
   }
