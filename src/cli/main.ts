@@ -51,6 +51,15 @@ export const commands = {
     summary: 'a recorded series with a sparkline: a process, a group of workers, or a process tree',
     load: async () => (await import('./history.js')).historyCommand,
   },
+  leaks: {
+    summary:
+      'leak suspects from the record: memory, fds, sockets, CLOSE_WAIT, threads — per run, group and tree',
+    load: async () => (await import('./leaks.js')).leaksCommand,
+  },
+  spikes: {
+    summary: 'CPU spike onsets from the record, with the processes whose onsets coincide',
+    load: async () => (await import('./spikes.js')).spikesCommand,
+  },
   report: {
     summary: 'an HTML report with charts from the record and a triage; --bundle for a vendor',
     load: async () => (await import('./report.js')).reportCommand,
