@@ -6,6 +6,7 @@
  * ready. Nothing here reads a file named by a client or runs a command: fds and mappings are read
  * from /proc only for a PID the record knows, alive on this very boot with the recorded start time.
  */
+import { TCP_STATES } from '../collect/types.js';
 import type { TriageReport } from '../rules/types.js';
 import type { RecordReader, Timeline } from '../store/index.js';
 import { RecordView, groupLatest, thin, type Columns, type ProcessLatest } from '../report/html/data.js';
@@ -438,17 +439,4 @@ export class Api {
   }
 }
 
-const TCP_NAMES = [
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-  'NEW_SYN_RECV',
-];
+const TCP_NAMES: readonly string[] = TCP_STATES;

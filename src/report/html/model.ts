@@ -5,6 +5,7 @@
  * the data was collected. A plain JSON-able value: the HTML renderer and the vendor bundle both use it,
  * and redaction runs over it as a whole (redact.ts) before either sees it.
  */
+import { TCP_STATES } from '../../collect/types.js';
 import { leakVerdict, type LeakVerdict } from '../../detect/leak-verdict.js';
 import { upwardShifts } from '../../detect/change-point.js';
 import type { TriageReport } from '../../rules/types.js';
@@ -669,20 +670,7 @@ function recordTcp(reader: RecordReader, host: Columns): ReportModel['tcp'] {
     .filter((s) => s.count > 0)
     .sort((a, b) => b.count - a.count);
   if (!r && states.length === 0) return { source: 'none', at: null, states: [], remotes: [] };
-  const names = [
-    'ESTABLISHED',
-    'SYN_SENT',
-    'SYN_RECV',
-    'FIN_WAIT1',
-    'FIN_WAIT2',
-    'TIME_WAIT',
-    'CLOSE',
-    'CLOSE_WAIT',
-    'LAST_ACK',
-    'LISTEN',
-    'CLOSING',
-    'NEW_SYN_RECV',
-  ];
+  const names: readonly string[] = TCP_STATES;
   return {
     source: 'record',
     at: r ? new Date(r.tMs).toISOString() : null,
