@@ -412,6 +412,7 @@ export function judgeSeries(input: SeriesInput, stats?: JudgeStats): Suspect | u
     for (const share of TAIL_WINDOWS) {
       const from = Math.floor(v.length * (1 - share));
       if (v.length - from < MIN_SAMPLES) break;
+      if (!quickGrowth(v.subarray(from))) continue;
       const tail = leakVerdict(t.subarray(from), v.subarray(from));
       if (tail.verdict === 'leak' && tail.evidence.pGrowth < P_LEAK / (TAIL_WINDOWS.length + 1)) {
         verdict = tail;
