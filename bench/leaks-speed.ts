@@ -10,7 +10,7 @@
  *   node --import tsx bench/leaks-speed.ts [--processes 1000] [--days 5]
  *
  * Prints the generation time, then the time and peak RSS of `leaks` (a fresh Node process, best of 3),
- * measured two ways: leaksFromRecord alone, and the whole command through test/detect/cli-entry.ts.
+ * measured two ways: leaksFromRecord alone, and the whole command through bin/procsleuth.js.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -215,11 +215,9 @@ console.log(
     `${(best.cpuMs / 1000).toFixed(2)} s CPU (whole child process), peak RSS ${Math.max(...runs.map((r) => r.maxRssMb)).toFixed(0)} MB`,
 );
 console.log(`  suspects ${best.suspects} (${best.leaks} leaks); scanned ${JSON.stringify(best.scanned)}`);
-const cli = [0, 1, 2].map(() =>
-  child(['--import', 'tsx', 'test/detect/cli-entry.ts', 'leaks', '--db', db, '--json']),
-);
+const cli = [0, 1, 2].map(() => child(['bin/procsleuth.js', 'leaks', '--db', db, '--json']));
 const cliMs = cli.map((c) => c.wallMs).sort((a, b) => a - b);
-console.log(`whole command (node + tsx + leaks --json): best of 3 ${(cliMs[0]! / 1000).toFixed(2)} s wall`);
+console.log(`whole command (node + leaks --json): best of 3 ${(cliMs[0]! / 1000).toFixed(2)} s wall`);
 console.log(
   `targets: < 5 s ${best.ms < 5000 ? 'met' : 'MISSED'}, < 500 MB ${Math.max(...runs.map((r) => r.maxRssMb)) < 500 ? 'met' : 'MISSED'}`,
 );

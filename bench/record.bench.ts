@@ -88,18 +88,9 @@ function fileBytes(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
 }
 
-/** How to start our recorder: the built CLI when it knows `record`, else the test entry through tsx. */
+/** How to start our recorder: the built CLI (`npm run build`). */
 function recorderArgv(db: string): string[] {
-  const main = resolve(REPO_ROOT, 'dist/cli/main.js');
-  const args = ['record', '--interval', '1s', '--db', db];
-  if (existsSync(main) && /\brecord: recordCommand\b/.test(readFileSync(main, 'utf8')))
-    return [resolve(REPO_ROOT, 'bin/procsleuth.js'), ...args];
-  if (existsSync(resolve(REPO_ROOT, 'dist/cli/record.js'))) {
-    const script = `import { recordCommand } from ${JSON.stringify(resolve(REPO_ROOT, 'dist/cli/record.js'))};
-process.exitCode = await recordCommand.run(process.argv.slice(1), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), isTTY: false, env: process.env });`;
-    return ['--input-type=module', '-e', script, '--', ...args.slice(1)];
-  }
-  return ['--import', 'tsx', resolve(REPO_ROOT, 'test/record/cli-entry.ts'), ...args];
+  return [resolve(REPO_ROOT, 'bin/procsleuth.js'), 'record', '--interval', '1s', '--db', db];
 }
 
 function start(cmd: string, args: string[], out: string): ChildProcess {

@@ -572,7 +572,7 @@ describe('leaks and spikes on a synthetic record', () => {
   });
 
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'test/detect/cli-entry.ts'), ...args], {
+    spawnSync(process.execPath, [join(REPO, 'bin/procsleuth.js'), ...args], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 60_000,

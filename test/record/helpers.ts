@@ -1,20 +1,12 @@
-/**
- * Starting the recorder as a real process for the record tests: through bin/procsleuth.js when the
- * built CLI knows `record`, else through test/record/cli-entry.ts (tsx), so the tests run before the
- * command is registered in src/cli/main.ts.
- */
+/** Starting the recorder as a real process for the record tests, through the built CLI. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function cliArgv(): string[] {
-  const main = resolve(REPO, 'dist/cli/main.js');
-  if (existsSync(main) && /\brecord: recordCommand\b/.test(readFileSync(main, 'utf8')))
-    return [resolve(REPO, 'bin/procsleuth.js')];
-  return ['--import', 'tsx', resolve(REPO, 'test/record/cli-entry.ts')];
+  return [resolve(REPO, 'bin/procsleuth.js')];
 }
 
 export interface Running {

@@ -41,15 +41,11 @@ export function untar(buf: Buffer): Map<string, Buffer> {
 }
 
 function runReport(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'test/report/cli-entry.ts'), 'report', ...args],
-    {
-      cwd: REPO,
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/procsleuth.js'), 'report', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
