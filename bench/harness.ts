@@ -74,6 +74,25 @@ export function defineBench<T extends BenchDefinition>(d: T): T {
   return d;
 }
 
+/**
+ * With PROCSLEUTH_BENCH_BEFORE=DIR (a built checkout of an earlier commit, e.g. from `git archive`),
+ * the same procsleuth command from there as one more candidate, so a change is timed before and after
+ * in the same run, under the same load.
+ */
+export function beforeCandidate(name: string, args: string[], okExitCodes?: number[]): Candidate[] {
+  const dir = process.env['PROCSLEUTH_BENCH_BEFORE'];
+  if (!dir) return [];
+  const bin = join(resolve(dir), 'bin', 'procsleuth.js');
+  return [
+    {
+      name: `${name} (before: ${dir})`,
+      commands: [['node', bin, ...args]],
+      requires: [bin],
+      ...(okExitCodes ? { okExitCodes } : {}),
+    },
+  ];
+}
+
 export function isCustomBench(d: BenchDefinition): d is CustomBench {
   return typeof (d as CustomBench).run === 'function';
 }

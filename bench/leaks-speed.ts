@@ -7,13 +7,15 @@
  * groups of workers). Of the workers, 60 % are idle (levels change about hourly, a few CPU ticks now
  * and then), 35 % are busy (memory noise and CPU every minute, fds moving), 5 % leak memory or fds.
  *
- *   node --import tsx bench/leaks-speed.ts [--processes 1000] [--days 5]
+ *   node --import tsx bench/leaks-speed.ts [--processes 1000] [--days 5] [--rounds 3] [--compare DIR]
  *
- * Prints the generation time, then the time and peak RSS of `leaks` (a fresh Node process, best of 3),
- * measured two ways: leaksFromRecord alone, and the whole command through bin/procsleuth.js.
+ * Prints the generation time, then medians of `--rounds` runs measured two ways: leaksFromRecord alone
+ * in a fresh Node process, and the whole command through bin/procsleuth.js (wall, CPU of every thread,
+ * peak RSS). `--compare DIR` also times DIR/bin/procsleuth.js (another checkout, built), interleaved
+ * with this one, so both see the same load.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,8 +25,15 @@ import { mulberry32 } from '../src/detect/random.js';
 const GEN_VERSION = 3;
 const REPO = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
-  options: { processes: { type: 'string' }, days: { type: 'string' }, child: { type: 'string' } },
+  options: {
+    processes: { type: 'string' },
+    days: { type: 'string' },
+    child: { type: 'string' },
+    rounds: { type: 'string' },
+    compare: { type: 'string' },
+  },
 });
+const ROUNDS = Number(args.rounds ?? 3);
 
 if (args.child) {
   // the measured run, in a fresh process
@@ -195,6 +204,12 @@ function child(argv: string[]): { wallMs: number; out: string; err: string; stat
   return { wallMs: performance.now() - t0, out: r.stdout, err: r.stderr, status: r.status };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+// 1. leaksFromRecord alone, in a fresh process (CPU and peak RSS of that whole process).
 const runs: {
   ms: number;
   cpuMs: number;
@@ -203,21 +218,72 @@ const runs: {
   leaks: number;
   scanned: unknown;
 }[] = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < ROUNDS; i++) {
   const r = child(['--import', 'tsx', 'bench/leaks-speed.ts', '--child', db]);
   if (r.status !== 0) throw new Error(r.err);
   runs.push(JSON.parse(r.out.trim().split('\n').pop()!) as (typeof runs)[number]);
 }
-runs.sort((a, b) => a.ms - b.ms);
-const best = runs[0]!;
+const mid = runs[0]!;
 console.log(
-  `leaksFromRecord: best of 3 ${(best.ms / 1000).toFixed(2)} s wall (all: ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}), ` +
-    `${(best.cpuMs / 1000).toFixed(2)} s CPU (whole child process), peak RSS ${Math.max(...runs.map((r) => r.maxRssMb)).toFixed(0)} MB`,
+  `leaksFromRecord: median of ${ROUNDS} ${(median(runs.map((r) => r.ms)) / 1000).toFixed(2)} s wall (all: ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}), ` +
+    `${(median(runs.map((r) => r.cpuMs)) / 1000).toFixed(2)} s CPU (whole child process, every thread), peak RSS ${Math.max(...runs.map((r) => r.maxRssMb)).toFixed(0)} MB`,
 );
-console.log(`  suspects ${best.suspects} (${best.leaks} leaks); scanned ${JSON.stringify(best.scanned)}`);
-const cli = [0, 1, 2].map(() => child(['bin/procsleuth.js', 'leaks', '--db', db, '--json']));
-const cliMs = cli.map((c) => c.wallMs).sort((a, b) => a - b);
-console.log(`whole command (node + leaks --json): best of 3 ${(cliMs[0]! / 1000).toFixed(2)} s wall`);
+console.log(`  suspects ${mid.suspects} (${mid.leaks} leaks); scanned ${JSON.stringify(mid.scanned)}`);
+
+// 2. The whole command, `node bin/procsleuth.js leaks --db … --json`, timed by /usr/bin/time (wall,
+// user + system CPU of every thread, peak RSS); with --compare, another checkout's command in turn.
+const TIME = '/usr/bin/time';
+const bins: [string, string][] = [['this checkout', join(REPO, 'bin/procsleuth.js')]];
+if (args.compare) bins.push([args.compare, join(resolve(args.compare), 'bin/procsleuth.js')]);
+const whole = new Map<string, { wallMs: number; cpuMs: number; rssMb: number }[]>(bins.map(([n]) => [n, []]));
+const timeFile = join(dir, `leaks-speed-${process.pid}.time`);
+for (let i = 0; i < ROUNDS; i++) {
+  for (const [name, bin] of bins) {
+    const t0 = performance.now();
+    const r = existsSync(TIME)
+      ? spawnSync(
+          TIME,
+          ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, bin, 'leaks', '--db', db, '--json'],
+          {
+            cwd: REPO,
+            encoding: 'utf8',
+            maxBuffer: 256 * 1024 * 1024,
+          },
+        )
+      : spawnSync(process.execPath, [bin, 'leaks', '--db', db, '--json'], {
+          cwd: REPO,
+          encoding: 'utf8',
+          maxBuffer: 256 * 1024 * 1024,
+        });
+    const wallMs = performance.now() - t0;
+    // exit code 1: leaks were found
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${bin} leaks failed (${r.status}): ${r.stderr}`);
+    let cpuMs = NaN;
+    let rssMb = NaN;
+    if (existsSync(TIME)) {
+      const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8')
+        .trim()
+        .split('\n')
+        .pop()!
+        .split(' ')
+        .map(Number);
+      cpuMs = (user! + sys!) * 1000;
+      rssMb = rssKb! / 1024;
+      rmSync(timeFile, { force: true });
+    }
+    whole.get(name)!.push({ wallMs, cpuMs, rssMb });
+  }
+}
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(
-  `targets: < 5 s ${best.ms < 5000 ? 'met' : 'MISSED'}, < 500 MB ${Math.max(...runs.map((r) => r.maxRssMb)) < 500 ? 'met' : 'MISSED'}`,
+  `whole command (node bin/procsleuth.js leaks --json), median of ${ROUNDS}, interleaved; load now ${load}:`,
 );
+for (const [name, rs] of whole) {
+  const wall = median(rs.map((r) => r.wallMs));
+  const rss = Math.max(...rs.map((r) => r.rssMb));
+  console.log(
+    `  ${name}: ${(wall / 1000).toFixed(2)} s wall (${rs.map((r) => (r.wallMs / 1000).toFixed(2)).join(', ')}), ` +
+      `${(median(rs.map((r) => r.cpuMs)) / 1000).toFixed(2)} s CPU, peak RSS ${rss.toFixed(0)} MB; ` +
+      `targets < 5 s ${wall < 5000 ? 'met' : 'MISSED'}, < 500 MB ${rss < 500 ? 'met' : 'MISSED'}`,
+  );
+}

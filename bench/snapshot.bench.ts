@@ -4,7 +4,7 @@
  * the bench state (1,000 extra processes, 20,000 loopback connections). Target: faster than `ps` plus
  * `ss -tanp` alone, while collecting far more.
  */
-import { defineBench } from './harness.js';
+import { beforeCandidate, defineBench } from './harness.js';
 
 const PS = ['ps', '-eo', 'pid,ppid,pcpu,rss,vsz,nlwp,args'];
 const SS = ['ss', '-tanp'];
@@ -20,6 +20,7 @@ export default defineBench({
       commands: [['node', 'bin/procsleuth.js', 'snapshot', '--json']],
       requires: ['dist/cli/main.js'],
     },
+    ...beforeCandidate('procsleuth snapshot --json', ['snapshot', '--json']),
     { name: 'ps -eo …', commands: [PS] },
     { name: 'ss -tanp', commands: [SS] },
     // lsof exits 1 when some /proc entry vanished or could not be read: the listing is still complete

@@ -6,7 +6,7 @@
  * `procsleuth sockets` leaves out by default; the bench state lives on loopback, hence
  * `--include-local`. Target: at least 1.5× faster.
  */
-import { defineBench } from './harness.js';
+import { beforeCandidate, defineBench } from './harness.js';
 
 export const ORIGINAL_SCRIPT = `
 for s in established syn-recv time-wait last-ack; do
@@ -25,6 +25,7 @@ export default defineBench({
       commands: [['node', 'bin/procsleuth.js', 'sockets', '--include-local']],
       requires: ['dist/cli/main.js'],
     },
+    ...beforeCandidate('procsleuth sockets --include-local', ['sockets', '--include-local']),
     {
       // The script names no owners: this is the like-for-like candidate (no walk of every fd).
       name: 'procsleuth sockets --include-local --no-owners',
@@ -36,6 +37,11 @@ export default defineBench({
       commands: [['node', 'bin/procsleuth.js', 'sockets', '--include-local', '--json']],
       requires: ['dist/cli/main.js'],
     },
+    ...beforeCandidate('procsleuth sockets --include-local --no-owners', [
+      'sockets',
+      '--include-local',
+      '--no-owners',
+    ]),
     { name: 'ss | awk | sort | uniq -c script', commands: [['bash', '-c', ORIGINAL_SCRIPT]] },
   ],
 });

@@ -4,7 +4,7 @@
  * bench state (1,000 extra processes, 20,000 loopback connections). Target: at least 5× faster.
  * The top process is pid 1 here: any pid costs pmap the same few milliseconds.
  */
-import { defineBench } from './harness.js';
+import { beforeCandidate, defineBench } from './harness.js';
 
 export default defineBench({
   name: 'triage',
@@ -18,6 +18,11 @@ export default defineBench({
       requires: ['dist/cli/main.js'],
       okExitCodes: [0, 1],
     },
+    ...beforeCandidate(
+      'procsleuth triage --no-trace',
+      ['triage', '--no-trace', '--json', '--cpu-window', '250ms'],
+      [0, 1],
+    ),
     {
       name: 'uptime; ps; ss -tanp; lsof; pmap -x',
       commands: [

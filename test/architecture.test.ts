@@ -20,6 +20,8 @@ const allowed: Record<string, string[]> = {
   record: ['collect', 'store', 'procfs', 'util'],
   report: ['rules', 'detect', 'store', 'collect', 'trace', 'util'],
   server: ['report', 'store', 'collect', 'rules', 'detect', 'util'],
+  // fleet analysis: the detectors on series fetched from Prometheus; renders with report's helpers
+  fleet: ['detect', 'report', 'util'],
   cli: Object.keys({
     util: 1,
     procfs: 1,
@@ -31,6 +33,7 @@ const allowed: Record<string, string[]> = {
     record: 1,
     report: 1,
     server: 1,
+    fleet: 1,
   }),
 };
 

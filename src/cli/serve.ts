@@ -92,6 +92,13 @@ findings, suspects). None reads a file a client names or runs a command.`,
         ? undefined
         : () => triage({ roots, traceMs: 0, cpuWindowMs: 500 }, { ...io, isTTY: false }),
       live,
+      // The same detectors as `procsleuth leaks` and `spikes`, run by the server in a worker thread.
+      detectors: {
+        leaks: new URL('./leaks.js', import.meta.url).href,
+        spikes: new URL('./spikes.js', import.meta.url).href,
+      },
+      procRoot: roots.proc,
+      sysRoot: roots.sys,
     });
     const srv = await startServer({
       host,

@@ -5,6 +5,10 @@ import { coincidentEvents, findSpikes, type Spike, type SpikesDocument } from '.
 import { renderSpikesText } from '../report/text-leaks.js';
 import { parse, printJson, type Command } from './command.js';
 import { sinceMs } from './history.js';
+import { FLEET_USAGE, fleetFrom, fleetOptions } from './leaks.js';
+import { fleetSpikes } from '../fleet/analyze.js';
+import { renderFleetSpikesText } from '../fleet/text.js';
+import { UsageError } from '../util/errors.js';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -38,6 +42,7 @@ export function spikesFromRecord(
 export const spikesCommand: Command = {
   summary: 'when CPU jumped: onset, level before and after, and which processes jumped together',
   usage: `usage: procsleuth spikes [--db PATH] [--since T] [--json]
+       procsleuth spikes --prometheus URL [--since T] [--until T] [--node RE] [--selector M] [--json]
 
 Change-point detection (PELT) on the CPU of every recorded process, group and the host: the onset of
 each upward level shift, the level before and after (% of one core), and whether it persisted.
@@ -46,6 +51,11 @@ Processes whose onsets coincide (within two samples) are reported together.
   --db PATH     the record (default: where "procsleuth record" writes)
   --since T     a duration back from now (2h, 3d) or a date (2025-01-31T12:00)
   --json        one document, schema procsleuth.spikes/1
+${FLEET_USAGE}
+
+With --prometheus every exported group and host of every node is scanned, and onsets of one group on
+several nodes within 2 minutes are reported together ("fleetEvents"): how many nodes, how close, and
+whether nodes whose TCP connections did not rise were among them — a shared input, not local load.
 
 Exit code 1 when a spike that persisted is found.`,
   async run(args, io) {
@@ -53,8 +63,18 @@ Exit code 1 when a spike that persisted is found.`,
       db: { type: 'string' },
       since: { type: 'string' },
       json: { type: 'boolean' },
+      ...fleetOptions,
     });
+    if (values.prometheus !== undefined && values.db !== undefined)
+      throw new UsageError('--prometheus excludes --db');
     const now = Date.now();
+    const fleet = fleetFrom(values, now);
+    if (fleet) {
+      const fdoc = await fleetSpikes(fleet.api, fleet.query);
+      if (values.json) printJson(io, fdoc);
+      else io.out(renderFleetSpikesText(fdoc));
+      return fdoc.spikes.some((s) => s.persistent) ? 1 : 0;
+    }
     const dbPath = values.db ?? defaultDbPath(io.env);
     const store = Store.open(dbPath, { mode: 'read' });
     let doc: SpikesDocument;

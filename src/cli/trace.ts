@@ -8,7 +8,7 @@ import { commonOptions, intOption, parse, pidArg, printJson, rootsFrom, type Com
 
 export const traceCommand: Command = {
   summary: 'the syscall profile of a process or group: per syscall and per fd, fds resolved',
-  usage: `usage: procsleuth trace PID [PID ...] | --group NAME  [--seconds 5] [--tracer bpftrace|perf|strace|proc] [--json]
+  usage: `usage: procsleuth trace PID [PID ...] | --group NAME  [--seconds 5] [--tracer bpf|bpftrace|perf|strace|proc] [--json]
 
 Counts the syscalls of the processes for a few seconds — per syscall the count, rate, errors by
 errno and time spent; per fd the calls made on it, with the fd resolved to what it is. --group

@@ -4,8 +4,7 @@
  */
 import { collectSnapshot } from '../collect/snapshot.js';
 import { groupProcesses } from '../collect/group.js';
-import { resolveManyFds } from '../collect/fds.js';
-import { traceWithFallback } from '../trace/index.js';
+import type { resolveManyFds } from '../collect/fds.js';
 import type { SyscallProfile } from '../trace/types.js';
 
 export type { TriageReport };
@@ -34,7 +33,7 @@ const FDS_PER_PID = 8;
 
 export const triageCommand: Command = {
   summary: 'the whole checklist in seconds: what burns CPU, a syscall profile, findings (default command)',
-  usage: `usage: procsleuth [triage] [--trace-seconds 5] [--no-trace] [--pid PID[,PID…]] [--tracer bpftrace|perf|strace|proc]
+  usage: `usage: procsleuth [triage] [--trace-seconds 5] [--no-trace] [--pid PID[,PID…]] [--tracer bpf|bpftrace|perf|strace|proc]
                   [--cpu-window 1s] [--json]
 
 Takes a snapshot, finds the hottest group of processes (same executable and arguments), profiles
@@ -125,7 +124,8 @@ export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport>
     // The /proc sampler cannot see fds of a spinning thread; it names the non-blocking ones instead.
     for (const pp of profile.procSampling?.perPid ?? [])
       for (const fd of pp.nonBlockingFds ?? []) add(pp.pid, fd);
-    fds = await resolveManyFds(o.roots, want);
+    // Loaded only when there is a profile: `triage --no-trace` pays for neither module.
+    fds = await (await import('../collect/fds.js')).resolveManyFds(o.roots, want);
   }
   const findings = runRules({ snapshot: snap, profile, fds, selfPid: self });
   return {
@@ -171,6 +171,7 @@ async function traceWithProgress(
         }, 250)
       : undefined;
   try {
+    const { traceWithFallback } = await import('../trace/index.js');
     return await traceWithFallback(pids, {
       durationMs: o.traceMs,
       signal: ac.signal,

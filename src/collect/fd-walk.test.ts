@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { nativeWalker, walkJs, walkNative } from './fd-walk.js';
+import { nativeWalker, walkFdsAsync, walkJs, walkNative } from './fd-walk.js';
+import { prefetchFiles } from './prefetch.js';
 import { listPids } from '../procfs/pids.js';
 
 let server: Server;
@@ -75,5 +76,31 @@ describe('walkFds', () => {
     const mine = walkNative(n, '/proc', [process.pid], {});
     expect([...(mine.socketsByPid.get(process.pid) ?? [])].sort((x, y) => x - y)).toEqual(mySocketInodes());
     expect(walkNative(n, '/proc', [999_999_999], {}).vanished.has(999_999_999)).toBe(true);
+  });
+
+  it('the walk on a worker thread gives what the synchronous walk gives, owners included', async () => {
+    const a = await walkFdsAsync('/proc', [process.pid, 999_999_999], { pipes: true });
+    const b = walkJs('/proc', [process.pid, 999_999_999], { pipes: true });
+    expect(a.vanished.has(999_999_999)).toBe(true);
+    expect([...(a.socketsByPid.get(process.pid) ?? [])].sort()).toEqual(
+      [...(b.socketsByPid.get(process.pid) ?? [])].sort(),
+    );
+    const inodes = mySocketInodes();
+    for (const inode of inodes) expect(a.owners.get(inode)).toEqual(b.owners.get(inode));
+  });
+});
+
+describe('prefetchFiles', () => {
+  it('reads files on a worker thread, with the errors classified like any read', async () => {
+    const pre = await prefetchFiles('/proc', [process.pid, 999_999_999], ['status', 'smaps_rollup']);
+    if (!pre) {
+      console.warn('native helpers not built: build/Release/procfast.node missing');
+      return;
+    }
+    const status = pre.get(process.pid, 'status');
+    expect(status?.ok && status.text).toMatch(new RegExp(`^Pid:\\s+${process.pid}$`, 'm'));
+    expect(pre.get(process.pid, 'smaps_rollup')).toMatchObject({ ok: true });
+    expect(pre.get(999_999_999, 'status')).toEqual({ ok: false, failure: { kind: 'gone' } });
+    expect(pre.get(process.pid, 'maps')).toBeUndefined();
   });
 });

@@ -2,17 +2,42 @@
  * Groups: processes of the same executable and normalised arguments — twelve workers of one daemon,
  * across restarts and PIDs, are one group.
  *
- * Arguments are normalised so that per-instance noise does not split a group: pure numbers, hex ids of
- * 8+ digits and UUIDs become '#'. `nginx: worker process` and `postgres: 12/main: writer` stay as-is.
+ * Arguments are normalised so that per-instance noise does not split a group: pure numbers (also
+ * after an underscore: `session_4711`), hex ids of 8+ digits and UUIDs become '#', and so does the
+ * random part of a path component under a temporary directory (`--db /tmp/run-AbC123/x.db` →
+ * `--db /tmp/run-#/x.db`), which mkdtemp(3) and mktemp(1) make different for every run.
+ * `nginx: worker process` and `postgres: 12/main: writer` stay as-is.
  */
 import type { ProcessInfo } from './types.js';
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 const HEX = /\b(?:0x)?[0-9a-f]{8,}\b/gi;
-const NUM = /\b\d+\b/g;
+// A digit run not inside a word (an underscore separates, unlike in \b: `worker_12`, `x86_64`).
+const NUM = /(?<![A-Za-z0-9])\d+(?![A-Za-z0-9])/g;
+/** A temporary directory and the path below it, up to a blank or a list separator. */
+const TEMP_PATH = /(\/(?:var\/)?tmp|\/dev\/shm|\/run\/user\/\d+)((?:\/[^/\s,;:]+)+)/g;
+/** A component's suffix after a separator: `run-AbC123`, `tmp.k3J9dk2LQz`. */
+const SUFFIX = /^(.*?[-._])([A-Za-z0-9]{6,})$/;
 
 export function normaliseArgs(args: readonly string[]): string {
-  return args.map((a) => a.replace(UUID, '#').replace(HEX, '#').replace(NUM, '#')).join(' ');
+  return args
+    .map((a) => a.replace(TEMP_PATH, tempPath).replace(UUID, '#').replace(HEX, '#').replace(NUM, '#'))
+    .join(' ');
+}
+
+function tempPath(_: string, dir: string, rest: string): string {
+  return dir + rest.split('/').map(tempComponent).join('/');
+}
+
+/** The random part of one component, as mkdtemp/mktemp make it: letters and digits mixed, or mixed case. */
+function tempComponent(c: string): string {
+  const m = SUFFIX.exec(c);
+  if (m && looksRandom(m[2] as string)) return `${m[1]}#`;
+  return c.length >= 6 && /^[A-Za-z0-9]+$/.test(c) && looksRandom(c) ? '#' : c;
+}
+
+function looksRandom(s: string): boolean {
+  return (/\d/.test(s) && /[A-Za-z]/.test(s)) || (/[a-z]/.test(s) && /[A-Z]/.test(s));
 }
 
 /** The executable is the best identity; a kernel thread or an unreadable exe falls back to comm. */

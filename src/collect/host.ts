@@ -3,7 +3,8 @@
  * Required files (loadavg, meminfo, stat, uptime) throw with their path when missing or malformed;
  * optional ones (pressure, sysctls a container hides) become undefined and are noted.
  */
-import { readOptional } from '../util/proc-io.js';
+import { existsSync } from 'node:fs';
+import { readHead } from '../util/proc-io.js';
 import { ProcsleuthError } from '../util/errors.js';
 import type { Roots } from '../util/roots.js';
 import { readLoadavg } from '../procfs/loadavg.js';
@@ -63,6 +64,11 @@ function optional<T>(
   }
 }
 
+/** For readers that answer undefined for absent and unreadable alike: which of the two it was. */
+function noteMissing(source: string, path: string, problems: ReadProblems | undefined): void {
+  problems?.hostSources.push({ source, reason: existsSync(path) ? 'denied' : 'absent' });
+}
+
 export function readHost(
   roots: Roots,
   problems: ReadProblems | undefined,
@@ -76,10 +82,14 @@ export function readHost(
   const ident = readKernelIdent(p);
   const fileNr = optional('sys/fs/file-nr', () => readFileNr(p), problems);
   const pr = readPressure(p);
+  // PSI is absent before 4.20 and with psi=0; IPv6 may be disabled: undefined then, and noted.
+  for (const r of ['cpu', 'memory', 'io'] as const)
+    if (pr[r] === undefined) noteMissing(`pressure/${r}`, `${p}/pressure/${r}`, problems);
   const pressure = { cpu: psi(pr.cpu), memory: psi(pr.memory), io: psi(pr.io) };
   const hasPsi = pressure.cpu || pressure.memory || pressure.io;
   const ss = optional('net/sockstat', () => readSockstat(p), problems);
   const ss6 = readSockstat6(p);
+  if (ss6 === undefined) noteMissing('net/sockstat6', `${p}/net/sockstat6`, problems);
   const info: HostReading['info'] = {
     hostname: ident.hostname,
     kernel: ident.osRelease,
@@ -154,7 +164,8 @@ function psi(f: PressureFile | undefined): Psi | undefined {
  * x86_64 default. (Node has no sysconf; statm counts pages, so this matters on 16K/64K-page arm64.)
  */
 function pageSize(procRoot: string): number {
-  const t = readOptional(`${procRoot}/self/smaps`);
+  // The first mapping's lines are enough; all of Node's own smaps cost the kernel ~10 ms.
+  const t = readHead(`${procRoot}/self/smaps`, 4096);
   const m = t ? /KernelPageSize:\s+(\d+) kB/.exec(t) : null;
   return m ? Number(m[1]) * 1024 : 4096;
 }

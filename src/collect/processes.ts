@@ -5,15 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { ParseError } from '../util/errors.js';
-import type { Read, ReadFailure } from '../util/proc-io.js';
-import { readLink } from '../util/proc-io.js';
+import type { Read, ReadFailure, ReadResult } from '../util/proc-io.js';
+import { parseWithPath, readLink } from '../util/proc-io.js';
 import { userName } from '../util/users.js';
 import { isKernelThread, readPidStat, type PidStat } from '../procfs/pid-stat.js';
-import { readPidStatus } from '../procfs/pid-status.js';
+import { readPidStatusMemory } from '../procfs/pid-status.js';
 import { readPidCmdline } from '../procfs/pid-cmdline.js';
-import { readPidSmapsRollup } from '../procfs/pid-smaps-rollup.js';
-import { mappingKind, readPidMaps, type Mapping } from '../procfs/pid-maps.js';
-import { readPidLimits } from '../procfs/pid-limits.js';
+import { parsePidSmapsRollup, readPidSmapsRollup, type PidSmapsRollup } from '../procfs/pid-smaps-rollup.js';
+import { mappingKind, parsePidMaps, readPidMaps, type Mapping } from '../procfs/pid-maps.js';
+import { readPidOpenFilesLimit } from '../procfs/pid-limits.js';
 import { pmapTotals } from './pmap.js';
 import type { ProcessInfo, ReadProblems } from './types.js';
 
@@ -23,6 +23,11 @@ export interface ProcessReadOptions {
   /** maps: the `pmap -d` totals. */
   maps: boolean;
   pageSizeBytes: number;
+  /**
+   * Leave smaps_rollup and maps to fillMemory (their texts were prefetched on a worker thread); the
+   * memory fields they give stay undefined until then.
+   */
+  deferMemory?: boolean;
 }
 
 /** Outcome of a per-file read: its value, or why not. Gone means the whole process is gone. */
@@ -59,7 +64,7 @@ export function readProcess(
     }
     const stat = st.value;
     const kthread = isKernelThread(stat);
-    const status = take('status', readPidStatus(procRoot, pid));
+    const status = take('status', readPidStatusMemory(procRoot, pid));
     const argv = kthread ? [] : (take('cmdline', readPidCmdline(procRoot, pid)) ?? []);
     let exe: string | undefined;
     if (!kthread) {
@@ -68,10 +73,11 @@ export function readProcess(
       if (l.ok) exe = l.target;
       else if (l.failure.kind === 'denied') unreadable.push('exe');
     }
-    const rollup = o.pss && !kthread ? take('smaps_rollup', readPidSmapsRollup(procRoot, pid)) : undefined;
-    const maps = o.maps && !kthread ? take('maps', readPidMaps(procRoot, pid)) : undefined;
-    const limits = kthread ? undefined : take('limits', readPidLimits(procRoot, pid));
+    const now = !kthread && o.deferMemory !== true;
+    const rollup = o.pss && now ? take('smaps_rollup', readPidSmapsRollup(procRoot, pid)) : undefined;
+    const maps = o.maps && now ? take('maps', readPidMaps(procRoot, pid)) : undefined;
     const totals = maps ? pmapTotals(maps) : undefined;
+    const openFiles = kthread ? undefined : take('limits', readPidOpenFilesLimit(procRoot, pid));
     const uid = status?.uid?.effective;
     const info: ProcessInfo = {
       pid,
@@ -105,7 +111,7 @@ export function readProcess(
       shmMappedBytes: maps ? shmBytes(maps) : undefined,
       shmemRssBytes: status?.rssShmemBytes,
       fdCount: undefined,
-      fdLimit: limits?.openFiles?.soft,
+      fdLimit: openFiles?.soft,
       sockets: undefined,
       unreadable,
     };
@@ -122,6 +128,73 @@ export function readProcess(
     }
     throw err;
   }
+}
+
+/**
+ * Completes a process read with deferMemory from the prefetched smaps_rollup and maps texts (absent
+ * ones are read now). Anything but 'ok' means the caller drops the process: 'gone' (count it as
+ * vanished) or 'skipped' (a malformed file, noted in problems.skipped), as readProcess would have.
+ */
+export function fillMemory(
+  procRoot: string,
+  p: ProcessInfo,
+  o: ProcessReadOptions,
+  texts: { smapsRollup: ReadResult | undefined; maps: ReadResult | undefined },
+  problems: ReadProblems,
+): 'ok' | 'gone' | 'skipped' {
+  if (p.kernelThread) return 'ok';
+  const before = p.unreadable.length;
+  const parsed = <T>(source: string, r: ReadResult, parse: (t: string) => T): T | undefined => {
+    if (r.ok) return parseWithPath(`${procRoot}/${p.pid}/${source}`, r.text, parse);
+    if (r.failure.kind === 'gone' && !existsSync(`${procRoot}/${p.pid}/stat`)) throw new Gone();
+    if (r.failure.kind !== 'absent') p.unreadable.push(source);
+    return undefined;
+  };
+  try {
+    let rollup: PidSmapsRollup | undefined;
+    if (o.pss) {
+      const r = texts.smapsRollup;
+      rollup = r
+        ? parsed('smaps_rollup', r, parsePidSmapsRollup)
+        : readNow(p, 'smaps_rollup', readPidSmapsRollup(procRoot, p.pid), procRoot);
+    }
+    let maps: Mapping[] | undefined;
+    if (o.maps) {
+      const r = texts.maps;
+      maps = r ? parsed('maps', r, parsePidMaps) : readNow(p, 'maps', readPidMaps(procRoot, p.pid), procRoot);
+    }
+    p.pssBytes = rollup?.pssBytes;
+    p.ussBytes = rollup?.ussBytes;
+    p.anonBytes ??= rollup?.anonymousBytes;
+    p.swapBytes ??= rollup?.swapBytes;
+    if (maps) {
+      const totals = pmapTotals(maps);
+      p.mappedBytes = totals.mappedBytes;
+      p.writeablePrivateBytes = totals.writeablePrivateBytes;
+      p.shmMappedBytes = shmBytes(maps);
+    }
+  } catch (err) {
+    if (err instanceof Gone) return 'gone';
+    if (err instanceof ParseError) {
+      problems.skipped.push({ pid: p.pid, reason: err.message });
+      return 'skipped';
+    }
+    throw err;
+  }
+  const added = p.unreadable.slice(before);
+  if (added.length > 0) {
+    const d = problems.denied.find((x) => x.pid === p.pid);
+    if (d) d.sources.push(...added);
+    else problems.denied.push({ pid: p.pid, comm: p.comm, sources: added });
+  }
+  return 'ok';
+}
+
+function readNow<T>(p: ProcessInfo, source: string, r: Read<T>, procRoot: string): T | undefined {
+  if (r.ok) return r.value;
+  if (r.failure.kind === 'gone' && !existsSync(`${procRoot}/${p.pid}/stat`)) throw new Gone();
+  if (r.failure.kind !== 'absent') p.unreadable.push(source);
+  return undefined;
 }
 
 const SHM_KINDS = new Set(['shared-anon', 'sysv-shm', 'memfd']);

@@ -1,15 +1,19 @@
 /**
- * Assembles a Snapshot. Order matters for cost: processes are read once, CPU ticks are read again at
- * the end, and the time spent reading everything else IS the CPU window (we sleep only for what is
- * left of the minimum window), so a snapshot costs no idle wait on a big host.
+ * Assembles a Snapshot. Order matters for cost. Two reads that are mostly kernel time start first on
+ * libuv worker threads — the fd walk (socket ownership, fd counts) and smaps_rollup + maps of every
+ * process — while this thread reads the other per-process files and the socket tables; on two cores
+ * the two halves overlap. CPU ticks are read again at the end, and the time spent reading everything
+ * IS the CPU window (we sleep only for what is left of the minimum window), so a snapshot costs no
+ * idle wait on a big host.
  */
 import type { Roots } from '../util/roots.js';
-import { readPidStat, USER_HZ as CLOCK_TICKS_PER_SECOND } from '../procfs/pid-stat.js';
+import { emptyStatFields, readPidStatFields, USER_HZ as CLOCK_TICKS_PER_SECOND } from '../procfs/pid-stat.js';
 import { listPids } from '../procfs/pids.js';
-import { readProcess } from './processes.js';
+import { fillMemory, readProcess, type ProcessReadOptions } from './processes.js';
+import { prefetchFiles } from './prefetch.js';
 import { readHost, hostCpuPercent, type HostReading } from './host.js';
 import { readSocketTables, topRemotes, emptyStateCounts } from './sockets.js';
-import { walkFds } from './fd-walk.js';
+import { walkFdsAsync } from './fd-walk.js';
 import type { ProcessInfo, ProcessSockets, ReadProblems, Snapshot, SourceTiming, TcpState } from './types.js';
 
 export interface CollectOptions {
@@ -42,29 +46,60 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
 
   const host0 = time('host', () => readHost(o.roots, problems));
   const pids = time('pids', () => listPids(proc));
-  const processes: ProcessInfo[] = [];
+  // The fd walk (kernel time, ~5 us per fd) runs on a worker thread while this one reads every
+  // process's files: on two cores the walk costs next to nothing. Kernel threads are walked too (an
+  // empty directory each) because which pids they are is known only once their stat is read.
+  const fdsStarted = performance.now();
+  const walking = (o.fds ?? true) ? walkFdsAsync(proc, pids) : undefined;
+  // The same for the files that cost the kernel most (smaps_rollup walks page tables): read on
+  // another worker thread, parsed here once the rest is read.
+  const pss = o.pss ?? true;
+  const maps = o.maps ?? true;
+  const prefetchStarted = performance.now();
+  const prefetching = prefetchFiles(proc, pids, [
+    ...(pss ? ['smaps_rollup'] : []),
+    ...(maps ? ['maps'] : []),
+  ]);
+  const ro: ProcessReadOptions = {
+    pss,
+    maps,
+    pageSizeBytes: host0.pageSizeBytes,
+    deferMemory: !!prefetching,
+  };
+  let processes: ProcessInfo[] = [];
   time('processes', () => {
     for (const pid of pids) {
-      const r = readProcess(
-        proc,
-        pid,
-        { pss: o.pss ?? true, maps: o.maps ?? true, pageSizeBytes: host0.pageSizeBytes },
-        problems,
-      );
+      const r = readProcess(proc, pid, ro, problems);
       if (r) processes.push(r.info);
     }
   });
 
   const tables = o.sockets === false ? undefined : time('sockets', () => readSocketTables(proc, {}));
+  for (const source of tables?.absent ?? []) problems.hostSources.push({ source, reason: 'absent' });
   if (tables)
     timings.push(...tables.timings.map((t) => ({ source: t.source, durationMs: round(t.durationMs) })));
-  if (o.fds ?? true) {
-    const walk = time('fds', () =>
-      walkFds(
-        proc,
-        processes.filter((p) => !p.kernelThread).map((p) => p.pid),
-      ),
-    );
+  if (prefetching) {
+    const waitStarted = performance.now();
+    const pre = await prefetching;
+    timings.push({ source: 'memory files', durationMs: round(performance.now() - prefetchStarted) });
+    timings.push({ source: 'memory files wait', durationMs: round(performance.now() - waitStarted) });
+    time('memory files parse', () => {
+      const kept: ProcessInfo[] = [];
+      for (const p of processes) {
+        const texts = { smapsRollup: pre.get(p.pid, 'smaps_rollup'), maps: pre.get(p.pid, 'maps') };
+        const r = fillMemory(proc, p, ro, texts, problems);
+        if (r === 'ok') kept.push(p);
+        else if (r === 'gone') problems.vanished++;
+      }
+      processes = kept;
+    });
+  }
+  if (walking) {
+    const waitStarted = performance.now();
+    const walk = await walking;
+    // 'fds' is the walk's whole duration, 'fds wait' what of it was not hidden behind the other reads.
+    timings.push({ source: 'fds', durationMs: round(performance.now() - fdsStarted) });
+    timings.push({ source: 'fds wait', durationMs: round(performance.now() - waitStarted) });
     for (const p of processes) {
       if (p.kernelThread) continue;
       p.fdCount = walk.fdCounts.get(p.pid);
@@ -113,19 +148,20 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
 /** Re-reads each process's stat; CPU% is of one core, as top and ps print it. */
 function measureCpu(proc: string, processes: ProcessInfo[], windowMs: number): number {
   const seconds = windowMs / 1000;
+  const st = emptyStatFields();
   for (const p of processes) {
-    const r = readPidStat(proc, p.pid);
-    // Gone, or the pid was reused by another process: no rate.
-    if (!r.ok || r.value.startTimeTicks !== p.startTimeTicks) continue;
-    const ticks = r.value.utimeTicks + r.value.stimeTicks - (p.utimeTicks + p.stimeTicks);
+    const r = readPidStatFields(proc, p.pid, st);
+    // Gone, malformed, or the pid was reused by another process: no rate.
+    if (!r.ok || st.startTimeTicks !== p.startTimeTicks) continue;
+    const ticks = st.utimeTicks + st.stimeTicks - (p.utimeTicks + p.stimeTicks);
     if (ticks < 0) continue;
     p.cpuPercent = round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100);
-    const sys = r.value.stimeTicks - p.stimeTicks;
+    const sys = st.stimeTicks - p.stimeTicks;
     p.cpuSystemPercent = sys >= 0 ? round((sys / CLOCK_TICKS_PER_SECOND / seconds) * 100) : undefined;
-    p.utimeTicks = r.value.utimeTicks;
-    p.stimeTicks = r.value.stimeTicks;
-    p.state = r.value.state;
-    p.threads = r.value.threads;
+    p.utimeTicks = st.utimeTicks;
+    p.stimeTicks = st.stimeTicks;
+    p.state = String.fromCharCode(st.state);
+    p.threads = st.threads;
   }
   return windowMs;
 }

@@ -9,7 +9,7 @@ import { inetDiagAvailable, readInetDiag } from '../procfs/inet-diag.js';
 import { isLiveProcfs } from '../util/proc-io.js';
 import { readInodes } from './net-tables.js';
 import { readHostAddresses } from '../procfs/net-addresses.js';
-import { walkFds, type FdWalk } from './fd-walk.js';
+import { walkFdsAsync, type FdWalk } from './fd-walk.js';
 import { listPids } from '../procfs/pids.js';
 import { readPidComm } from '../procfs/pid-comm.js';
 
@@ -26,6 +26,8 @@ export interface SocketTables {
   udpInodes: Set<number>;
   unixInodes: Set<number>;
   ownAddresses: Set<string>;
+  /** Tables that neither netlink nor /proc/net gave (IPv6 disabled: `net/tcp6`). */
+  absent: string[];
   timings: { source: string; durationMs: number }[];
 }
 
@@ -51,6 +53,7 @@ export function readSocketTables(procRoot: string, opts: TableOptions = {}): Soc
   const localRemotes: Partial<Record<TcpState, number>> = {};
   const tcpStateByInode = new Map<number, TcpState>();
   const tables = time('net/tcp', () => readTcpTables(procRoot));
+  const absent = (['net/tcp', 'net/tcp6'] as const).filter((_, i) => tables[i] === undefined);
   for (const t of tables) {
     if (t === undefined) continue;
     // Aggregate by (remote address index, state code) as one integer; strings only once per pair.
@@ -86,7 +89,17 @@ export function readSocketTables(procRoot: string, opts: TableOptions = {}): Soc
     time('net/udp', () => readInodes(procRoot, 'udp', udpInodes));
     time('net/unix', () => readInodes(procRoot, 'unix', unixInodes));
   }
-  return { states, remotes, localRemotes, tcpStateByInode, udpInodes, unixInodes, ownAddresses, timings };
+  return {
+    states,
+    remotes,
+    localRemotes,
+    tcpStateByInode,
+    udpInodes,
+    unixInodes,
+    ownAddresses,
+    absent,
+    timings,
+  };
 }
 
 /** The host's own addresses, plus all of 127.0.0.0/8, which is local whatever fib_trie lists. */
@@ -147,6 +160,9 @@ export interface SocketsOptions {
 export async function collectSockets(o: SocketsOptions): Promise<SocketsReport> {
   const takenAt = new Date().toISOString();
   const wanted = new Set(o.states);
+  // The fd walk runs on a worker thread while this one dumps the TCP tables.
+  const walkStarted = performance.now();
+  const walking = o.owners ? walkFdsAsync(o.roots.proc, listPids(o.roots.proc)) : undefined;
   const t = readSocketTables(o.roots.proc, {
     remoteStates: wanted,
     includeLocal: o.includeLocal,
@@ -157,10 +173,9 @@ export async function collectSockets(o: SocketsOptions): Promise<SocketsReport> 
   let owners: SocketsReport['owners'];
   let unowned: number | undefined;
   let deniedProcesses: number | undefined;
-  if (o.owners) {
-    const t0 = performance.now();
-    const walk = walkFds(o.roots.proc, listPids(o.roots.proc));
-    t.timings.push({ source: 'fd walk', durationMs: performance.now() - t0 });
+  if (walking) {
+    const walk = await walking;
+    t.timings.push({ source: 'fd walk', durationMs: performance.now() - walkStarted });
     ({ owners, unowned } = ownersByState(o.roots.proc, t, walk, o.states));
     deniedProcesses = walk.denied.size;
   }

@@ -19,9 +19,7 @@
  * constant) before `leakVerdict` (≈ 1 ms on 7,200 points) runs.
  */
 import { leakVerdict, MIN_RELATIVE_GROWTH, MIN_SAMPLES, P_LEAK, type LeakVerdict } from './leak-verdict.js';
-import { median } from './robust.js';
-import { senMedian } from './theil-sen.js';
-import { pairwiseSlopes } from './robust.js';
+import { median, selectInPlace } from './robust.js';
 
 // ---- metrics ----------------------------------------------------------------------------------------
 
@@ -225,23 +223,24 @@ function finite(tMs: Float64Array, values: Float64Array): { t: Float64Array; v: 
 export function quickGrowth(v: Float64Array): boolean {
   const n = v.length;
   if (n < MIN_SAMPLES) return false;
+  // One pass: the blocks cover every sample once, so the range comes with the block minima.
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = v[i]!;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  if (!(hi > lo)) return false;
   const b = QUICK_BLOCKS;
   const mins = new Float64Array(b);
   for (let k = 0; k < b; k++) {
     const a = Math.floor((k * n) / b);
     const z = Math.floor(((k + 1) * n) / b);
     let m = Infinity;
-    for (let i = a; i < z; i++) if (v[i]! < m) m = v[i]!;
+    for (let i = a; i < z; i++) {
+      const x = v[i]!;
+      if (x < m) m = x;
+      if (x > hi) hi = x;
+    }
     mins[k] = m;
+    if (m < lo) lo = m;
   }
+  if (!(hi > lo)) return false;
   if (!(mins[b - 1]! > mins[0]!)) return false;
   let s = 0;
   for (let i = 0; i < b - 1; i++) for (let j = i + 1; j < b; j++) s += Math.sign(mins[j]! - mins[i]!);
@@ -530,9 +529,36 @@ export function judgeSeries(input: SeriesInput, stats?: JudgeStats): Suspect | u
 
 // ---- runs of a group --------------------------------------------------------------------------------
 
+/** Scratch for senOf's pairwise slopes: runStats runs once per process series, thousands of times. */
+let slopeScratch = new Float64Array(0);
+
+/**
+ * senMedian(pairwiseSlopes(v, t)) without allocating: the same slopes and the same order statistics
+ * (whichever way they are selected), so the same value.
+ */
 function senOf(t: Float64Array, v: Float64Array): number {
-  if (v.length < 2) return NaN;
-  return senMedian(pairwiseSlopes(v, t));
+  const n = v.length;
+  if (n < 2) return NaN;
+  const pairs = (n * (n - 1)) / 2;
+  if (slopeScratch.length < pairs) slopeScratch = new Float64Array(pairs);
+  let k = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const yi = v[i]!;
+    const ti = t[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const dt = t[j]! - ti;
+      if (dt !== 0) slopeScratch[k++] = (v[j]! - yi) / dt;
+    }
+  }
+  if (k === 0) return NaN;
+  const a = slopeScratch.subarray(0, k);
+  const mid = k >> 1;
+  const upper = selectInPlace(a, mid);
+  if (k % 2 === 1) return (upper + upper) / 2;
+  // after the selection everything left of mid is ≤ a[mid]: the (mid − 1)-th is their maximum
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i++) if (a[i]! > lower) lower = a[i]!;
+  return (lower + upper) / 2;
 }
 
 /** Floor (block minima, at most RUN_FLOOR_POINTS) and the slopes `judgeRuns` compares. */

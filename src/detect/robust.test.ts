@@ -52,6 +52,29 @@ describe('selection and sorting', () => {
       expect(orderStatisticsInPlace(c.slice(), ks)).toEqual(ks.map((k) => want[k]));
     }
   });
+
+  it('selects exactly and leaves the array partitioned on large inputs (the Floyd–Rivest path)', () => {
+    const rng = mulberry32(11);
+    const cases = [
+      Float64Array.from({ length: 7140 }, () => rng() - 0.5),
+      Float64Array.from({ length: 5000 }, (_, i) => i),
+      Float64Array.from({ length: 5000 }, (_, i) => -i),
+      Float64Array.from({ length: 6001 }, () => Math.floor(rng() * 3)),
+      new Float64Array(3000),
+    ];
+    for (const c of cases) {
+      const want = Array.from(c).sort((a, b) => a - b);
+      for (const k of [0, 1, 599, c.length >> 1, (c.length >> 1) - 1, c.length - 2, c.length - 1]) {
+        const a = c.slice();
+        expect(selectInPlace(a, k)).toBe(want[k]);
+        expect(Array.from(a).sort((x, y) => x - y)).toEqual(want);
+        expect(a.subarray(0, k).every((x) => x <= a[k]!)).toBe(true);
+        expect(a.subarray(k + 1).every((x) => x >= a[k]!)).toBe(true);
+      }
+      const ks = [3, c.length - 2, c.length >> 1, 17, 1234];
+      expect(orderStatisticsInPlace(c.slice(), ks)).toEqual(ks.map((k) => want[k]));
+    }
+  });
 });
 
 describe('averageRanks and tieGroups', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, normalGenerator } from './random.js';
-import { senSlope } from './theil-sen.js';
+import { pairwiseSlopes } from './robust.js';
+import { senFromSlopes, senIntervalAfterMedian, senMedian, senSlope } from './theil-sen.js';
 
 // datasets::Nile (R), as in mann-kendall.test.ts (not imported: importing a test file re-runs its tests).
 const NILE = [
@@ -62,5 +63,25 @@ describe('senSlope', () => {
     expect(() => senSlope([1, 2], [1])).toThrow(RangeError);
     expect(senSlope([1]).slope).toBeNaN();
     expect(senSlope([1, 2], [5, 5]).slope).toBeNaN();
+  });
+});
+
+describe('senIntervalAfterMedian', () => {
+  it('gives exactly what senFromSlopes gives, on odd and even counts, with ties and wide intervals', () => {
+    const rng = mulberry32(7);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 2 + Math.floor(rng() * 40);
+      const y = Array.from({ length: n }, () => Math.round(rng() * 6));
+      const t = Array.from({ length: n }, (_, i) => i + (rng() < 0.2 ? 0 : rng()));
+      t.sort((a, b) => a - b);
+      const varS = [0, 1, 50, 1e4, 1e9][trial % 5]!;
+      const want = senFromSlopes(pairwiseSlopes(y, t), n, varS, 0.9);
+      const slopes = pairwiseSlopes(y, t);
+      const med = senMedian(slopes);
+      const got = senIntervalAfterMedian(slopes, varS, 0.9);
+      expect(got).toEqual(want);
+      if (slopes.length > 0) expect(med).toBe(want.slope);
+    }
+    expect(senIntervalAfterMedian(new Float64Array(0), 1).slope).toBeNaN();
   });
 });

@@ -54,22 +54,49 @@ export function parsePidLimits(text: string): PidLimits {
   const out: PidLimits = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
-    if (line === '' || (i === 0 && line.startsWith('Limit'))) continue;
-    const words = line.split(/\s+/);
-    const v = words.findIndex(isValue);
-    if (v <= 0) throw new ParseError('no limit value', { line: i + 1, token: line });
-    const name = words.slice(0, v).join(' ');
-    const hardTok = words[v + 1];
-    if (hardTok === undefined || !isValue(hardTok))
-      throw new ParseError('bad hard limit', { line: i + 1, token: hardTok ?? line });
-    if (words.length > v + 3) throw new ParseError('extra words in limit row', { line: i + 1, token: line });
-    const entry: LimitEntry = { soft: value(words[v] as string), hard: value(hardTok), unit: words[v + 2] };
+    const line = lines[i] ?? '';
+    if (line.trim() === '' || (i === 0 && line.trimStart().startsWith('Limit'))) continue;
+    const [name, entry] = parseRow(line, i + 1);
     const key = NAMES.get(name);
     if (key !== undefined) out[key] = entry;
     else (out.other ??= {})[camel(name)] = entry;
   }
   return out;
+}
+
+function parseRow(row: string, lineNo: number): [string, LimitEntry] {
+  const line = row.trim();
+  const words = line.split(/\s+/);
+  const v = words.findIndex(isValue);
+  if (v <= 0) throw new ParseError('no limit value', { line: lineNo, token: line });
+  const hardTok = words[v + 1];
+  if (hardTok === undefined || !isValue(hardTok))
+    throw new ParseError('bad hard limit', { line: lineNo, token: hardTok ?? line });
+  if (words.length > v + 3) throw new ParseError('extra words in limit row', { line: lineNo, token: line });
+  return [
+    words.slice(0, v).join(' '),
+    { soft: value(words[v] as string), hard: value(hardTok), unit: words[v + 2] },
+  ];
+}
+
+const OPEN_FILES_ROW = '\nMax open files ';
+
+/**
+ * Only RLIMIT_NOFILE, the row a snapshot keeps for every process: found with one indexOf and parsed
+ * by the same row parser, instead of all sixteen rows (a tenth of a snapshot's parsing time).
+ * Undefined when the file has no such row.
+ */
+export function parsePidOpenFilesLimit(text: string): LimitEntry | undefined {
+  const at = text.indexOf(OPEN_FILES_ROW);
+  if (at < 0) return undefined;
+  let end = text.indexOf('\n', at + 1);
+  if (end < 0) end = text.length;
+  const lineNo = text.slice(0, at + 1).split('\n').length;
+  return parseRow(text.slice(at + 1, end), lineNo)[1];
+}
+
+export function readPidOpenFilesLimit(procRoot: string, pid: number): Read<LimitEntry | undefined> {
+  return readParsed(`${procRoot}/${pid}/limits`, true, parsePidOpenFilesLimit);
 }
 
 function isValue(w: string): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../util/errors.js';
-import { parsePidStat } from './pid-stat.js';
+import { emptyStatFields, parsePidStat, parseStatBytes } from './pid-stat.js';
 
 // Captured on a Debian 12 VM, kernel 6.18.
 const CAT =
@@ -43,5 +43,40 @@ describe('parsePidStat', () => {
     expect(() => parsePidStat('5778 (cat) R 5732')).toThrow(ParseError);
     expect(() => parsePidStat(CAT.replace(' 74496 ', ' 7x496 '))).toThrow(/bad field 22 near "7x496"/);
     expect(() => parsePidStat('garbage')).toThrow(/no "\(comm\)"/);
+  });
+});
+
+describe('parseStatBytes (the sweep fast path, same scanner)', () => {
+  const parse = (s: string, out = emptyStatFields()): boolean => {
+    const b = Buffer.from(s);
+    return parseStatBytes(b, b.length, out);
+  };
+
+  it('gives the fields parsePidStat gives', () => {
+    const out = emptyStatFields();
+    expect(parse(CAT.replace('(cat)', '((bash) x)'), out)).toBe(true);
+    const ref = parsePidStat(CAT.replace('(cat)', '((bash) x)'));
+    expect(out).toEqual({
+      comm: ref.comm,
+      state: ref.state.charCodeAt(0),
+      ppid: ref.ppid,
+      flags: ref.flags,
+      minorFaults: ref.minorFaults,
+      majorFaults: ref.majorFaults,
+      utimeTicks: ref.utimeTicks,
+      stimeTicks: ref.stimeTicks,
+      threads: ref.threads,
+      startTimeTicks: ref.startTimeTicks,
+      vszBytes: ref.vszBytes,
+      rssPages: ref.rssPages,
+    });
+  });
+
+  it('rejects what parsePidStat rejects', () => {
+    for (const bad of ['5778 (cat) R 5732', CAT.replace(' 74496 ', ' 7x496 '), 'garbage', '', '1 (x) ? 2'])
+      expect(parse(bad)).toBe(false);
+    expect(() => parsePidStat('1 (x) ? 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22')).toThrow(
+      /bad state/,
+    );
   });
 });

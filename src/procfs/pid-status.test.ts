@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseError } from '../util/errors.js';
 import { run } from '../util/spawn.js';
-import { parsePidStatus, readPidStatus } from './pid-status.js';
+import { readdirSync } from 'node:fs';
+import { readText } from '../util/proc-io.js';
+import { parsePidStatus, parsePidStatusMemory, readPidStatus } from './pid-status.js';
 
 // Captured on this VM (kernel 6.18): the process of test/fixtures/captured/pid-shm-smaps.txt (Mems_allowed trimmed).
 const ZOO = `Name:	zoo
@@ -236,5 +238,31 @@ describe('readPidStatus (live)', () => {
     // RSS moves between two reads; within 16 MiB of what Node itself measures
     expect(Math.abs((r.value.vmRssBytes as number) - process.memoryUsage.rss())).toBeLessThan(16 * MiB);
     expect(r.value.threads).toBeGreaterThan(1);
+  });
+});
+
+describe('parsePidStatusMemory (the snapshot subset, same line parsers)', () => {
+  it('gives what parsePidStatus gives for its lines, on every live process', () => {
+    let n = 0;
+    for (const name of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      const r = readText(`/proc/${name}/status`, true);
+      if (!r.ok) continue;
+      const full = parsePidStatus(r.text);
+      expect(parsePidStatusMemory(r.text)).toEqual({
+        uid: full.uid,
+        vmRssBytes: full.vmRssBytes,
+        rssAnonBytes: full.rssAnonBytes,
+        rssFileBytes: full.rssFileBytes,
+        rssShmemBytes: full.rssShmemBytes,
+        vmSwapBytes: full.vmSwapBytes,
+      });
+      n++;
+    }
+    expect(n).toBeGreaterThan(10);
+  });
+
+  it('names the line and token of a bad value', () => {
+    expect(() => parsePidStatusMemory('Name:\tx\nUid:\t0\t0\nVmRSS:\t1 kB\n')).toThrow(/line 2.*bad Uid/);
+    expect(() => parsePidStatusMemory('Name:\tx\nVmRSS:\t12 MB\n')).toThrow(/bad VmRSS near "12 MB"/);
   });
 });

@@ -28,7 +28,6 @@
  */
 import { readLink } from '../util/proc-io.js';
 import { listPids } from '../procfs/pids.js';
-import { isKernelThread } from '../procfs/pid-stat.js';
 import { readPidStatm } from '../procfs/pid-statm.js';
 import { readPidStatus } from '../procfs/pid-status.js';
 import { readPidCmdline } from '../procfs/pid-cmdline.js';
@@ -43,7 +42,7 @@ import { readBootId } from '../procfs/boot-id.js';
 import { readSocketTables, topRemotes, type SocketTables } from '../collect/sockets.js';
 import { walkFds } from '../collect/fd-walk.js';
 import { TCP_STATES, type TcpState } from '../collect/types.js';
-import { emptyStatFields, readStatFields, type StatFields } from './fast-stat.js';
+import { emptyStatFields, isKernelThread, readPidStatFields, type StatFields } from '../procfs/pid-stat.js';
 import type {
   HostSampleInput,
   ProcessSampleInput,
@@ -164,7 +163,7 @@ export class Sampler {
     const alive = new Set<number>();
     const st = this.stat;
     for (const pid of listPids(proc)) {
-      const r = readStatFields(proc, pid, st);
+      const r = readPidStatFields(proc, pid, st);
       if (!r.ok) {
         if (r.failure.kind === 'malformed') stats.skipped++;
         else stats.vanished++;

@@ -5,10 +5,16 @@
  * into. Also the external CSV series of `leaks --input`.
  *
  * Streaming, because five days at one minute for 1,000 processes is 7.2 M process-samples: each
- * process's rows are decoded into one scratch array per metric, handed to the caller (who judges them
- * at once and lets them go), and added into the group and tree sums. Only groups and trees with two or
- * more members keep sums. Rows are decoded here rather than with RecordReader.decode because the leak
- * scan needs seven columns of two tables per process in one pass, without the min/max arrays.
+ * process's rows are decoded into one reused array per metric, handed to the caller (who judges them at
+ * once and lets them go), and added into the group and tree sums. Only groups and trees with two or
+ * more members keep sums. Rows reach JavaScript through RowDecoder (store/reader.ts), one aggregate
+ * call per row straight into the dense arrays, without the min/max arrays RecordReader.decode keeps.
+ *
+ * On a big record the decoding runs on a worker thread (series-worker.ts) with its own connection,
+ * while the caller judges the series already decoded on its own thread: both cores work, and the
+ * caller's synchronous API stays as it was (it takes each series with receiveMessageOnPort). The worker
+ * reads with the plan (timeline and processes) the caller read, and emits in the caller's order, so
+ * the series and their order are the same either way (a test holds them equal).
  *
  * Gauges in 10-minute buckets (older than the retention) contribute the bucket minimum: the leak
  * detector judges floors. Counters (CPU ticks) become rates here; a counter that went backwards, or
@@ -17,11 +23,24 @@
 import { readFileSync } from 'node:fs';
 import { ParseError, ProcsleuthError } from '../util/errors.js';
 import { readText } from '../util/proc-io.js';
+import { loaderReady, siblingModule } from '../util/worker-boot.js';
 import { USER_HZ, readPidStat } from '../procfs/pid-stat.js';
 import { readPidLimits } from '../procfs/pid-limits.js';
 import { readBootId } from '../procfs/boot-id.js';
 import { parseFileMax } from '../procfs/sys-fs.js';
-import { HOST_SERIES, SOCK_SERIES, type RecordReader, type Timeline } from '../store/index.js';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { Statement } from 'better-sqlite3';
+import {
+  HOST_SERIES,
+  PROC_SERIES,
+  RecordReader,
+  SOCK_SERIES,
+  Store,
+  type SeriesSpec,
+  type Timeline,
+} from '../store/index.js';
+import { RowDecoder, SampleIndex, type DenseExtra } from '../store/reader.js';
 
 // ---- types (structurally the detect layer's EntityRef / SeriesInput / Limit) ------------------------
 
@@ -72,6 +91,12 @@ export interface ScanOptions {
   /** Read no live limits at all (tests and benches on synthetic records). */
   noLiveLimits?: boolean | undefined;
   metrics?: readonly LevelMetric[] | undefined;
+  /**
+   * scanLevelSeries: decode on a worker thread while the caller judges on this one (true), or all on
+   * this thread (false). Default: a worker when the record is big enough to be worth one (see
+   * WORKER_MIN_SAMPLES), the store is a read-only file and there are two CPUs.
+   */
+  worker?: boolean | undefined;
 }
 
 export interface ScanSummary {
@@ -137,25 +162,6 @@ function processEntity(p: Proc): SeriesEntity {
   };
 }
 
-/** Maps sample ids to timeline indices in O(1). */
-class SampleIndex {
-  private readonly base: number;
-  private readonly idx: Int32Array;
-  constructor(t: Timeline) {
-    const first = t.firstRaw < t.length ? t.sample[t.firstRaw]! : 0;
-    const last = t.length > t.firstRaw ? t.sample[t.length - 1]! : -1;
-    this.base = first;
-    this.idx = new Int32Array(Math.max(0, last - first + 1)).fill(-1);
-    for (let i = t.firstRaw; i < t.length; i++) this.idx[t.sample[i]! - first] = i;
-  }
-  /** Timeline index of the first raw point with sample id ≥ s (length when none). */
-  atOrAfter(s: number, t: Timeline): number {
-    if (s < this.base) return t.firstRaw;
-    for (let k = s - this.base; k < this.idx.length; k++) if (this.idx[k]! >= 0) return this.idx[k]!;
-    return t.length;
-  }
-}
-
 function aliveRange(p: Proc, t: Timeline, si: SampleIndex): [number, number] | undefined {
   let i0 = -1;
   let i1 = -1;
@@ -169,7 +175,7 @@ function aliveRange(p: Proc, t: Timeline, si: SampleIndex): [number, number] | u
     }
   }
   const endSample = p.endSample ?? Infinity;
-  for (let i = si.atOrAfter(p.firstSample, t); i < t.length; i++) {
+  for (let i = si.atOrAfter(p.firstSample); i < t.length; i++) {
     if (t.sample[i]! > endSample || t.boot[i] !== p.boot) break;
     if (i0 < 0) i0 = i;
     i1 = i;
@@ -181,126 +187,84 @@ function aliveRange(p: Proc, t: Timeline, si: SampleIndex): [number, number] | u
 
 type Row = (number | null)[];
 
-interface Decoder {
-  /** Columns of one table (`proc` or `sock`) this decoder reads. */
-  cols: readonly string[];
-  counter: readonly boolean[];
-  /** One row: the process's rows flattened into a string (see decoder). */
-  raw: ReturnType<RecordReader['store']['db']['prepare']>;
-  recent: ReturnType<RecordReader['store']['db']['prepare']>;
-  buckets: ReturnType<RecordReader['store']['db']['prepare']> | undefined;
-}
-
-function decoder(
-  r: RecordReader,
-  table: 'proc' | 'sock',
-  cols: readonly string[],
-  counters: readonly string[],
-  withBuckets: boolean,
-): Decoder {
-  const db = r.store.db;
-  // One string per process, parsed with JSON.parse: materialising millions of rows as JS arrays costs
-  // ~3× more than SQLite concatenating them (measured on the 7.2 M process-sample bench record).
-  const row = ['sample', 'ifnull(k,0)', ...cols.map((c) => `ifnull(${c},'null')`)].join(`||','||`);
-  const flat = (t: string): string =>
-    `SELECT group_concat(${row}, ',') FROM (SELECT * FROM ${t} WHERE proc = ? ORDER BY sample)`;
-  const bsel = cols.map((c) => (counters.includes(c) ? `${c}_last` : `${c}_min`)).join(', ');
-  return {
-    cols,
-    counter: cols.map((c) => counters.includes(c)),
-    raw: db.prepare(flat(`${table}_raw`)).pluck(),
-    recent: db.prepare(flat(`${table}_recent`)).pluck(),
-    buckets: withBuckets
-      ? db.prepare(`SELECT bucket, ${bsel} FROM ${table}_10m WHERE proc = ? ORDER BY bucket`).raw(true)
-      : undefined,
-  };
-}
-
-/** The flat [sample, k, col…, sample, k, col…] rows of one process, in sample order. */
-function fetchFlat(stmt: Decoder['raw'], id: number, stride: number): (number | null)[] {
-  const s = stmt.get(id) as string | null | undefined;
-  if (!s) return [];
-  const a = JSON.parse(`[${s}]`) as (number | null)[];
-  // SQLite keeps the subquery's (primary key) order in practice; sort if it ever did not
-  for (let i = stride; i < a.length; i += stride) {
-    if (a[i]! < a[i - stride]!) {
-      const rows: (number | null)[][] = [];
-      for (let j = 0; j < a.length; j += stride) rows.push(a.slice(j, j + stride));
-      rows.sort((x, y) => x[0]! - y[0]!);
-      return rows.flat();
-    }
-  }
-  return a;
-}
-
 /**
- * Dense values over timeline range [i0, i1] of each decoder column, into `out[c]` (length ≥ i1−i0+1),
- * carrying each last known value forward. Returns false when the process has no rows in this table.
+ * One table's columns of one process, dense over its alive range: 10-minute buckets first (a gauge
+ * contributes the bucket minimum, the floor the leak detector judges; a counter its last value), then
+ * the raw and recent rows (RowDecoder, reading the recent tier of all processes once per scan).
  */
-function decodeInto(
-  d: Decoder,
-  id: number,
-  t: Timeline,
-  range: [number, number],
-  si: SampleIndex,
-  out: Float64Array[],
-): boolean {
-  const [i0, i1] = range;
-  const nc = d.cols.length;
-  const state = new Float64Array(nc).fill(NaN);
-  const len = i1 - i0 + 1;
-  for (let c = 0; c < nc; c++) out[c]!.fill(NaN, 0, len);
-  let any = false;
-  let cursor = i0;
-  // bucket points first (all buckets precede every raw sample)
-  if (d.buckets && i0 < t.firstRaw) {
-    const rows = d.buckets.all(id) as Row[];
-    let b = 0;
-    for (let i = i0; i <= Math.min(i1, t.firstRaw - 1); i++) {
-      const bucket = t.bucket[i]!;
-      while (b < rows.length && rows[b]![0]! <= bucket) {
-        const row = rows[b++]!;
-        any = true;
-        for (let c = 0; c < nc; c++) {
-          const v = row[1 + c];
-          if (v !== null && v !== undefined) state[c] = v;
-        }
-      }
-      for (let c = 0; c < nc; c++) out[c]![i - i0] = state[c]!;
-    }
-    cursor = Math.max(cursor, t.firstRaw);
+class TableDecoder {
+  readonly rows: RowDecoder;
+  private readonly buckets: Statement | undefined;
+  private readonly state: Float64Array;
+
+  constructor(
+    r: RecordReader,
+    spec: SeriesSpec,
+    cols: readonly string[],
+    counters: readonly string[],
+    withBuckets: boolean,
+    skipUnchanged: boolean,
+  ) {
+    this.rows = new RowDecoder(r, spec, cols, { recent: 'preload', skipUnchanged });
+    this.state = new Float64Array(cols.length);
+    const bsel = cols.map((c) => (counters.includes(c) ? `${c}_last` : `${c}_min`)).join(', ');
+    this.buckets = withBuckets
+      ? r.store.db
+          .prepare(`SELECT bucket, ${bsel} FROM ${spec.table}_10m WHERE proc = ? ORDER BY bucket`)
+          .raw(true)
+      : undefined;
   }
-  const firstSampleOfRange = cursor <= i1 && cursor < t.length ? t.sample[cursor]! : Infinity;
-  const stride = 2 + nc;
-  const apply = (a: (number | null)[], o: number): void => {
-    const key = a[o + 1] === 1;
-    for (let c = 0; c < nc; c++) {
-      const v = a[o + 2 + c];
-      if (d.counter[c]) {
-        if (key) state[c] = v ?? NaN;
-        else if (v !== null && v !== undefined) state[c] = state[c]! + v;
-      } else if (v !== null && v !== undefined) state[c] = v;
-      else if (key) state[c] = NaN;
-    }
-  };
-  const consume = (a: (number | null)[]): void => {
-    for (let o = 0; o < a.length; o += stride) {
-      any = true;
-      const s = a[o]!;
-      if (s < firstSampleOfRange) {
-        apply(a, o);
-        continue;
+
+  /**
+   * Values over timeline range [i0, i1] into out[c][i − i0] (times extra.scale[c]; undefined out: not
+   * written), carrying each last known value forward. Returns false when the process has no rows here.
+   */
+  decode(
+    id: number,
+    t: Timeline,
+    si: SampleIndex,
+    range: [number, number],
+    out: readonly (Float64Array | undefined)[],
+    extra: DenseExtra = {},
+  ): boolean {
+    const [i0, i1] = range;
+    const nc = this.state.length;
+    const state = this.state.fill(NaN);
+    let any = false;
+    let cursor = i0;
+    // bucket points first (all buckets precede every raw sample)
+    if (this.buckets && i0 < t.firstRaw) {
+      const rows = this.buckets.all(id) as Row[];
+      let b = 0;
+      const { scale, sum } = extra;
+      for (let i = i0; i <= Math.min(i1, t.firstRaw - 1); i++) {
+        const bucket = t.bucket[i]!;
+        while (b < rows.length && rows[b]![0]! <= bucket) {
+          const row = rows[b++]!;
+          any = true;
+          for (let c = 0; c < nc; c++) {
+            const v = row[1 + c];
+            if (v !== null && v !== undefined) state[c] = v;
+          }
+        }
+        let total = 0;
+        let known = false;
+        for (let c = 0; c < nc; c++) {
+          const x = state[c]!;
+          const o = out[c];
+          if (o) o[i - i0] = scale ? x * scale[c]! : x;
+          if (x === x) {
+            total += x;
+            known = true;
+          }
+        }
+        if (sum) sum[i - i0] = known ? total : NaN;
       }
-      const at = Math.min(si.atOrAfter(s, t), i1 + 1);
-      for (; cursor < at; cursor++) for (let c = 0; c < nc; c++) out[c]![cursor - i0] = state[c]!;
-      if (at > i1) return;
-      apply(a, o);
+      cursor = Math.max(cursor, t.firstRaw);
     }
-  };
-  consume(fetchFlat(d.raw, id, stride));
-  consume(fetchFlat(d.recent, id, stride));
-  for (; cursor <= i1; cursor++) for (let c = 0; c < nc; c++) out[c]![cursor - i0] = state[c]!;
-  return any;
+    const raw = this.rows.decodeRaw(id, t, si, range, cursor, state, out, extra);
+    return any || raw;
+  }
 }
 
 // ---- host and live limits -----------------------------------------------------------------------
@@ -514,10 +478,19 @@ interface Plan {
   trees: Aggregate[];
 }
 
-function plan(r: RecordReader, sinceMs: number): Plan {
-  const t = r.timeline(sinceMs);
+/** What a scan reads before any series: the timeline and the processes alive in it. */
+export interface PlanInput {
+  t: Timeline;
+  procs: Proc[];
+}
+
+function readPlan(r: RecordReader, sinceMs: number): PlanInput {
+  return { t: r.timeline(sinceMs), procs: processes(r, sinceMs) };
+}
+
+/** Alive ranges, groups and trees: a pure function of the plan input, so a worker rebuilds the same. */
+function buildPlan({ t, procs }: PlanInput): Plan {
   const si = new SampleIndex(t);
-  const procs = processes(r, sinceMs);
   const ranges = procs.map((p) => aliveRange(p, t, si));
   const byId = new Map<number, number>();
   procs.forEach((p, i) => {
@@ -607,10 +580,73 @@ function summaryOf(pl: Plan, notes: Iterable<string>): ScanSummary {
 
 const PROC_COLS = ['anon_kib', 'rss_kib', 'pss_kib', 'fds', 'threads'] as const;
 const SOCK_COLS = SOCK_SERIES.columns.map((c) => c.name);
+/** Of the proc columns: the metric each becomes and its scale (KiB → bytes). */
+const PROC_METRICS: readonly [LevelMetric, number][] = [
+  ['anon', 1024],
+  ['rss', 1024],
+  ['pss', 1024],
+  ['fds', 1],
+  ['threads', 1],
+];
 
 function lastFinite(v: Float64Array, len: number): number | undefined {
   for (let i = len - 1; i >= 0; i--) if (!Number.isNaN(v[i]!)) return v[i]!;
   return undefined;
+}
+
+/**
+ * Decodes the level series of one process at a time into buffers of the timeline's length (reused
+ * from one process to the next): the five proc columns straight into their metrics (memory scaled to
+ * bytes on the way), and of the socket columns only what the metrics need, the sum and CLOSE_WAIT.
+ */
+export class LevelDecoder {
+  private readonly t: Timeline;
+  private readonly si: SampleIndex;
+  private readonly want: ReadonlySet<LevelMetric>;
+  private readonly proc: TableDecoder;
+  private readonly sock: TableDecoder | undefined;
+  private readonly buf = new Map<LevelMetric, Float64Array>();
+  private readonly procOut: (Float64Array | undefined)[];
+  private readonly procScale: Float64Array;
+  private readonly sockOut: (Float64Array | undefined)[];
+
+  constructor(r: RecordReader, t: Timeline, si: SampleIndex, want: ReadonlySet<LevelMetric>) {
+    this.t = t;
+    this.si = si;
+    this.want = want;
+    const n = t.length;
+    const withBuckets = t.firstRaw > 0;
+    for (const m of LEVEL_METRICS) if (want.has(m)) this.buf.set(m, new Float64Array(n));
+    // A process whose rows all leave these columns alone decodes to NaN either way, and an all-NaN
+    // series is never emitted: skipping such rows changes nothing here.
+    this.proc = new TableDecoder(r, PROC_SERIES, PROC_COLS, [], withBuckets, true);
+    this.procOut = PROC_METRICS.map(([m]) => this.buf.get(m));
+    this.procScale = Float64Array.from(PROC_METRICS, ([, k]) => k);
+    this.sock =
+      want.has('sockets') || want.has('close_wait')
+        ? new TableDecoder(r, SOCK_SERIES, SOCK_COLS, [], withBuckets, false)
+        : undefined;
+    this.sockOut = SOCK_COLS.map((c) => (c === 'tcp_close_wait' ? this.buf.get('close_wait') : undefined));
+  }
+
+  /**
+   * The series of one process over `range`, in LEVEL_METRICS order, as views of the reused buffers
+   * (valid until the next call). Metrics of a table the process has no rows in are left out.
+   */
+  decode(id: number, range: [number, number]): Map<LevelMetric, Float64Array> {
+    const len = range[1] - range[0] + 1;
+    const series = new Map<LevelMetric, Float64Array>();
+    const hasProc = this.proc.decode(id, this.t, this.si, range, this.procOut, { scale: this.procScale });
+    const sum = this.buf.get('sockets');
+    const hasSock = this.sock ? this.sock.decode(id, this.t, this.si, range, this.sockOut, { sum }) : false;
+    for (const m of LEVEL_METRICS) {
+      const b = this.buf.get(m);
+      if (!b) continue;
+      const fromProc = m !== 'sockets' && m !== 'close_wait';
+      if (fromProc ? hasProc : hasSock) series.set(m, b.subarray(0, len));
+    }
+    return series;
+  }
 }
 
 /**
@@ -623,61 +659,21 @@ export function scanLevelSeries(
   o: ScanOptions,
   emit: (s: LevelSeries) => void,
 ): ScanSummary {
-  const pl = plan(r, o.sinceMs ?? 0);
-  const { t, si, procs, ranges } = pl;
-  const want = new Set<LevelMetric>(o.metrics ?? LEVEL_METRICS);
-  const sockCols = SOCK_COLS;
-  const withBuckets = t.firstRaw > 0;
-  const pd = decoder(r, 'proc', PROC_COLS, [], withBuckets);
-  const sd = decoder(r, 'sock', sockCols, [], withBuckets);
-  const limits = new Limits(o, hostLast(r, t));
-  const n = t.length;
-  const procBuf = PROC_COLS.map(() => new Float64Array(n));
-  const sockBuf = sockCols.map(() => new Float64Array(n));
-  const times = t.tMs;
-  const metricBuf = new Map<LevelMetric, Float64Array>(LEVEL_METRICS.map((m) => [m, new Float64Array(n)]));
-  const cwIdx = sockCols.indexOf('tcp_close_wait');
+  return snapshot(r, () => scanLevels(r, o, emit));
+}
 
-  procs.forEach((p, k) => {
-    const range = ranges[k];
-    if (!range) return;
-    const [i0, i1] = range;
+function scanLevels(r: RecordReader, o: ScanOptions, emit: (s: LevelSeries) => void): ScanSummary {
+  const input = readPlan(r, o.sinceMs ?? 0);
+  const pl = buildPlan(input);
+  const { t, procs, ranges } = pl;
+  const want = new Set<LevelMetric>(o.metrics ?? LEVEL_METRICS);
+  const limits = new Limits(o, hostLast(r, t));
+  const times = t.tMs;
+
+  const emitProcess = (k: number, series: Map<LevelMetric, Float64Array>, add: boolean): void => {
+    const p = procs[k]!;
+    const [i0, i1] = ranges[k]!;
     const len = i1 - i0 + 1;
-    const hasProc = decodeInto(pd, p.id, t, range, si, procBuf);
-    const hasSock =
-      want.has('sockets') || want.has('close_wait') ? decodeInto(sd, p.id, t, range, si, sockBuf) : false;
-    const series = new Map<LevelMetric, Float64Array>();
-    if (hasProc) {
-      const kib = (src: Float64Array, m: LevelMetric): void => {
-        const dst = metricBuf.get(m)!;
-        for (let j = 0; j < len; j++) dst[j] = src[j]! * 1024;
-        series.set(m, dst.subarray(0, len));
-      };
-      if (want.has('anon')) kib(procBuf[0]!, 'anon');
-      if (want.has('rss')) kib(procBuf[1]!, 'rss');
-      if (want.has('pss')) kib(procBuf[2]!, 'pss');
-      if (want.has('fds')) series.set('fds', procBuf[3]!.subarray(0, len));
-      if (want.has('threads')) series.set('threads', procBuf[4]!.subarray(0, len));
-    }
-    if (hasSock) {
-      if (want.has('sockets')) {
-        const dst = metricBuf.get('sockets')!;
-        for (let j = 0; j < len; j++) {
-          let s = 0;
-          let known = false;
-          for (const col of sockBuf) {
-            const x = col[j]!;
-            if (x === x) {
-              s += x;
-              known = true;
-            }
-          }
-          dst[j] = known ? s : NaN;
-        }
-        series.set('sockets', dst.subarray(0, len));
-      }
-      if (want.has('close_wait') && cwIdx >= 0) series.set('close_wait', sockBuf[cwIdx]!.subarray(0, len));
-    }
     const entity = processEntity(p);
     const grp = p.grp !== null ? pl.groups.get(p.grp) : undefined;
     grp?.members.push(entity.key);
@@ -686,45 +682,375 @@ export function scanLevelSeries(
     const fdsLast = fds ? lastFinite(fds, len) : undefined;
     const tt = times.subarray(i0, i1 + 1);
     for (const [m, v] of series) {
-      if (lastFinite(v, len) === undefined) continue;
+      const last = lastFinite(v, len);
+      if (last === undefined) continue;
       const limit = (): SeriesLimit | undefined => {
-        const last = lastFinite(v, len) ?? 0;
         if (m === 'anon' || m === 'rss' || m === 'pss') return limits.memory(last, p);
         if (m === 'fds' || m === 'sockets' || m === 'close_wait') return limits.nofile(last, fdsLast, p);
         if (m === 'threads') return limits.threads(last);
         return undefined;
       };
       emit({ entity, metric: m, tMs: tt, values: v, limit, ...(grp ? { runsOf: grp.entity } : {}) });
-      grp?.add(m, i0, v, len, n);
-      for (const tr of pl.treesOf[k]!) tr.add(m, i0, v, len, n);
+      if (add) addToAggregates(pl, k, m, v);
     }
-  });
+  };
+  const emitAggregate = (a: Aggregate, m: LevelMetric, v: Float64Array): void => {
+    // only the stretch where some member was alive
+    let a0 = 0;
+    let a1 = v.length - 1;
+    while (a0 <= a1 && Number.isNaN(v[a0]!)) a0++;
+    while (a1 >= a0 && Number.isNaN(v[a1]!)) a1--;
+    if (a0 > a1) return;
+    const vals = v.subarray(a0, a1 + 1);
+    const last = lastFinite(vals, vals.length) ?? 0;
+    const limit = (): SeriesLimit | undefined =>
+      m === 'anon' || m === 'rss' || m === 'pss'
+        ? limits.memory(last, undefined)
+        : m === 'threads'
+          ? limits.threads(last)
+          : limits.fileMax(last);
+    emit({ entity: a.entity, metric: m, tMs: times.subarray(a0, a1 + 1), values: vals, limit });
+  };
 
-  for (const a of [...pl.groups.values(), ...pl.trees]) {
-    for (const m of LEVEL_METRICS) {
-      const v = a.series(m);
-      if (!v) continue;
-      // only the stretch where some member was alive
-      let a0 = 0;
-      let a1 = v.length - 1;
-      while (a0 <= a1 && Number.isNaN(v[a0]!)) a0++;
-      while (a1 >= a0 && Number.isNaN(v[a1]!)) a1--;
-      if (a0 > a1) continue;
-      const vals = v.subarray(a0, a1 + 1);
-      const last = lastFinite(vals, vals.length) ?? 0;
-      const limit = (): SeriesLimit | undefined =>
-        m === 'anon' || m === 'rss' || m === 'pss'
-          ? limits.memory(last, undefined)
-          : m === 'threads'
-            ? limits.threads(last)
-            : limits.fileMax(last);
-      emit({ entity: a.entity, metric: m, tMs: times.subarray(a0, a1 + 1), values: vals, limit });
+  const emitAggregatesHere = (): void => {
+    for (const a of [...pl.groups.values(), ...pl.trees]) {
+      for (const m of LEVEL_METRICS) {
+        const v = a.series(m);
+        if (v) emitAggregate(a, m, v);
+      }
+      // the sums are no longer needed
+      a.sums.clear();
+      a.counts.clear();
     }
-    // the sums are no longer needed
-    a.sums.clear();
-    a.counts.clear();
+  };
+  const emitAllHere = (): void => {
+    const dec = new LevelDecoder(r, t, pl.si, want);
+    procs.forEach((p, k) => {
+      const range = ranges[k];
+      if (range) emitProcess(k, dec.decode(p.id, range), true);
+    });
+    emitAggregatesHere();
+  };
+
+  let stream: LevelStream | undefined;
+  try {
+    stream =
+      (o.worker ?? workerWorthIt(r, pl)) ? LevelStream.start(r.store.path, input, [...want]) : undefined;
+  } catch {
+    stream = undefined; // no thread to be had: decode here
+  }
+  if (!stream) {
+    emitAllHere();
+    return summaryOf(pl, limits.notes);
+  }
+  // While the worker starts (a thread, its modules, its connection: a few hundred ms) this thread
+  // decodes the first processes itself, and takes the worker's from its first message on. The worker
+  // decodes and sums every process, so the sums are all its; the series it sends of the processes
+  // decoded here are dropped. Should it fail to start, this thread sums what it decoded and goes on.
+  let local: LevelDecoder | undefined;
+  const decodeHere = (k: number): Map<LevelMetric, Float64Array> =>
+    (local ??= new LevelDecoder(r, t, pl.si, want)).decode(procs[k]!.id, ranges[k]!);
+  const here: number[] = [];
+  let live: LevelStream | undefined = stream;
+  const fallBack = (): void => {
+    live = undefined;
+    for (const k of here)
+      for (const [m, v] of decodeHere(k))
+        if (lastFinite(v, v.length) !== undefined) addToAggregates(pl, k, m, v);
+  };
+  try {
+    procs.forEach((_, k) => {
+      if (!ranges[k]) return;
+      const state = live?.poll();
+      if (state === 'failed') fallBack();
+      if (live && state === 'ready') {
+        emitProcess(k, live.process(k), false);
+        live.consumed();
+        return;
+      }
+      emitProcess(k, decodeHere(k), live === undefined);
+      if (live) here.push(k);
+    });
+    if (live?.waitStart() === 'failed') fallBack();
+    if (live) {
+      for (const a of [...pl.groups.values(), ...pl.trees]) {
+        for (const m of LEVEL_METRICS) {
+          const v = live.aggregate(a.entity.key, m);
+          if (v) emitAggregate(a, m, v);
+        }
+      }
+      live.finish();
+    } else emitAggregatesHere();
+  } catch (err) {
+    stream.abort();
+    throw err;
   }
   return summaryOf(pl, limits.notes);
+}
+
+/** Adds a process's series into its group's sum and the sums of every tree it belongs to. */
+function addToAggregates(pl: Plan, k: number, m: LevelMetric, v: Float64Array): void {
+  const p = pl.procs[k]!;
+  const i0 = pl.ranges[k]![0];
+  const grp = p.grp !== null ? pl.groups.get(p.grp) : undefined;
+  grp?.add(m, i0, v, v.length, pl.t.length);
+  for (const tr of pl.treesOf[k]!) tr.add(m, i0, v, v.length, pl.t.length);
+}
+
+/**
+ * Process-samples from which the decoding moves to a worker thread: below it, starting a thread (about
+ * 0.1 s) costs more than it saves. Five days at one minute for 1,000 processes is 7.2 M.
+ */
+export const WORKER_MIN_SAMPLES = 1_000_000;
+
+function workerWorthIt(r: RecordReader, pl: Plan): boolean {
+  if (r.store.mode !== 'read' || r.store.path === ':memory:' || availableParallelism() < 2) return false;
+  let samples = 0;
+  for (const range of pl.ranges) if (range) samples += range[1] - range[0] + 1;
+  return samples >= WORKER_MIN_SAMPLES;
+}
+
+// ---- the decoding worker ----------------------------------------------------------------------------
+
+/** Indices into the control words shared with the worker. */
+const POSTED = 0;
+const CONSUMED = 1;
+/** Processes decoded ahead of the caller at most: bounds memory when judging is the slower side. */
+const MAX_IN_FLIGHT = 16;
+/** A worker silent this long is taken for dead (it never is while it works: a message per process). */
+const STALL_MS = 60_000;
+
+export interface LevelWorkerData {
+  dbPath: string;
+  input: PlanInput;
+  metrics: LevelMetric[];
+  port: MessagePort;
+  /** Int32 control words: [messages posted, process messages consumed]. */
+  ctl: SharedArrayBuffer;
+}
+
+type LevelMessage =
+  | { type: 'process'; k: number; metrics: LevelMetric[]; values: Float64Array[] }
+  | { type: 'aggregate'; key: string; metric: LevelMetric; values: Float64Array | null }
+  | { type: 'done' }
+  | { type: 'error'; message: string };
+
+/**
+ * The caller's side of the decoding worker. The caller's emit runs synchronously inside the scan, so
+ * the messages are taken with receiveMessageOnPort, and the wait between them is an Atomics.wait on a
+ * counter the worker bumps after each post.
+ */
+class LevelStream {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly ctl: Int32Array;
+  private received = 0;
+  private pending: LevelMessage | undefined;
+  private live = false;
+
+  private constructor(worker: Worker, port: MessagePort, ctl: Int32Array) {
+    this.worker = worker;
+    this.port = port;
+    this.ctl = ctl;
+  }
+
+  static start(dbPath: string, input: PlanInput, metrics: LevelMetric[]): LevelStream {
+    const { port1, port2 } = new MessageChannel();
+    const ctl = new SharedArrayBuffer(8);
+    const data: LevelWorkerData = { dbPath, input, metrics, port: port2, ctl };
+    const self = import.meta.url;
+    const entry = siblingModule(self, 'series-worker');
+    // Any failure to start (util/worker-boot.ts says why it starts from an eval'd bootstrap) is posted
+    // like a failure later, so the caller never waits on a worker that is gone.
+    const boot = `const { workerData } = require('node:worker_threads');
+const fail = (err) => {
+  workerData.port.postMessage({ type: 'error', message: String((err && err.stack) || err) });
+  const ctl = new Int32Array(workerData.ctl);
+  Atomics.add(ctl, ${POSTED}, 1);
+  Atomics.notify(ctl, ${POSTED});
+};
+${loaderReady(self)}
+  .then(() => import(${JSON.stringify(entry)}))
+  .then((m) => m.runLevelWorker(workerData))
+  .catch(fail);`;
+    const worker = new Worker(boot, { eval: true, workerData: data, transferList: [port2] });
+    worker.unref();
+    return new LevelStream(worker, port1, new Int32Array(ctl));
+  }
+
+  /**
+   * Without waiting: 'ready' once the worker has sent anything (and from then on), 'failed' when what
+   * it sent is that it could not start (its module or the database would not open), else 'waiting'.
+   */
+  poll(): 'waiting' | 'ready' | 'failed' {
+    if (this.live) return 'ready';
+    if (!this.pending) {
+      const m = receiveMessageOnPort(this.port);
+      if (!m) return 'waiting';
+      this.received++;
+      this.pending = m.message as LevelMessage;
+    }
+    if (this.pending.type === 'error') {
+      this.abort();
+      return 'failed';
+    }
+    this.live = true;
+    return 'ready';
+  }
+
+  /** Waits for the worker's first message: 'ready', or 'failed' as poll() says. */
+  waitStart(): 'ready' | 'failed' {
+    if (this.live) return 'ready';
+    if (!this.pending) {
+      try {
+        this.pending = this.next();
+      } catch {
+        this.abort();
+        return 'failed';
+      }
+    }
+    return this.poll() === 'ready' ? 'ready' : 'failed';
+  }
+
+  private next(): LevelMessage {
+    if (this.pending) {
+      const msg = this.pending;
+      this.pending = undefined;
+      return msg;
+    }
+    let waited = 0;
+    for (;;) {
+      const m = receiveMessageOnPort(this.port);
+      if (m) {
+        this.received++;
+        const msg = m.message as LevelMessage;
+        if (msg.type === 'error') throw new Error(`the decoding worker failed: ${msg.message}`);
+        return msg;
+      }
+      const r = Atomics.wait(this.ctl, POSTED, this.received, 1000);
+      if (r === 'timed-out' && (waited += 1000) >= STALL_MS)
+        throw new Error(`the decoding worker sent nothing for ${STALL_MS / 1000} s`);
+    }
+  }
+
+  /** Process k's series; those of earlier processes (decoded by the caller meanwhile) are dropped. */
+  process(k: number): Map<LevelMetric, Float64Array> {
+    let msg = this.next();
+    while (msg.type === 'process' && msg.k < k) {
+      this.consumed();
+      msg = this.next();
+    }
+    if (msg.type !== 'process' || msg.k !== k)
+      throw new Error(
+        `the decoding worker is out of step: expected process ${k}, got ${JSON.stringify(msg.type)}`,
+      );
+    return new Map(msg.metrics.map((m, i) => [m, msg.values[i]!]));
+  }
+
+  consumed(): void {
+    Atomics.add(this.ctl, CONSUMED, 1);
+    Atomics.notify(this.ctl, CONSUMED);
+  }
+
+  aggregate(key: string, metric: LevelMetric): Float64Array | undefined {
+    let msg = this.next();
+    while (msg.type === 'process') {
+      this.consumed();
+      msg = this.next();
+    }
+    if (msg.type !== 'aggregate' || msg.key !== key || msg.metric !== metric)
+      throw new Error(`the decoding worker is out of step: expected ${key} ${metric}, got ${msg.type}`);
+    return msg.values ?? undefined;
+  }
+
+  finish(): void {
+    const msg = this.next();
+    if (msg.type !== 'done')
+      throw new Error(`the decoding worker is out of step: got ${msg.type} at the end`);
+    this.port.close();
+  }
+
+  abort(): void {
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
+
+/** The worker's side (series-worker.ts runs it): decodes, sums, and posts in the caller's order. */
+export function runLevelWorker(d: LevelWorkerData): void {
+  const ctl = new Int32Array(d.ctl);
+  const post = (msg: LevelMessage, transfer: ArrayBuffer[] = []): void => {
+    d.port.postMessage(msg, transfer);
+    Atomics.add(ctl, POSTED, 1);
+    Atomics.notify(ctl, POSTED);
+  };
+  try {
+    const store = Store.open(d.dbPath, { mode: 'read' });
+    try {
+      const r = new RecordReader(store);
+      snapshot(r, () => {
+        const pl = buildPlan(d.input);
+        const dec = new LevelDecoder(r, pl.t, pl.si, new Set(d.metrics));
+        let sent = 0;
+        pl.procs.forEach((p, k) => {
+          const range = pl.ranges[k];
+          if (!range) return;
+          const len = range[1] - range[0] + 1;
+          const metrics: LevelMetric[] = [];
+          const values: Float64Array[] = [];
+          for (const [m, v] of dec.decode(p.id, range)) {
+            if (lastFinite(v, len) === undefined) continue;
+            addToAggregates(pl, k, m, v);
+            metrics.push(m);
+            values.push(v.slice());
+          }
+          for (;;) {
+            const c = Atomics.load(ctl, CONSUMED);
+            if (sent - c < MAX_IN_FLIGHT) break;
+            Atomics.wait(ctl, CONSUMED, c, 1000);
+          }
+          post(
+            { type: 'process', k, metrics, values },
+            values.map((v) => v.buffer as ArrayBuffer),
+          );
+          sent++;
+        });
+        for (const a of [...pl.groups.values(), ...pl.trees]) {
+          for (const m of LEVEL_METRICS) {
+            const v = a.series(m) ?? null;
+            post(
+              { type: 'aggregate', key: a.entity.key, metric: m, values: v },
+              v ? [v.buffer as ArrayBuffer] : [],
+            );
+          }
+          a.sums.clear();
+          a.counts.clear();
+        }
+        post({ type: 'done' });
+      });
+    } finally {
+      store.close();
+    }
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
+  d.port.close();
+}
+
+/**
+ * Runs `fn` in one read transaction, so the raw and recent tiers (between which a live recorder moves
+ * rows every ten minutes) and the timeline come from the same moment. Inside a caller's transaction it
+ * just runs.
+ */
+function snapshot<T>(r: RecordReader, fn: () => T): T {
+  const db = r.store.db;
+  if (db.inTransaction) return fn();
+  db.exec('BEGIN');
+  try {
+    return fn();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
 }
 
 // ---- CPU (spikes) -----------------------------------------------------------------------------------
@@ -743,25 +1069,30 @@ function tickRate(ticks: Float64Array, t: Timeline, i0: number, len: number, out
 
 /** Streams every process's CPU series, then each group's (sum over members) and the host's. */
 export function scanCpuSeries(r: RecordReader, o: ScanOptions, emit: (s: CpuSeries) => void): ScanSummary {
-  const pl = plan(r, o.sinceMs ?? 0);
+  return snapshot(r, () => scanCpu(r, o, emit));
+}
+
+function scanCpu(r: RecordReader, o: ScanOptions, emit: (s: CpuSeries) => void): ScanSummary {
+  const pl = buildPlan(readPlan(r, o.sinceMs ?? 0));
   const { t, si, procs, ranges } = pl;
   const n = t.length;
-  const d = decoder(
-    r,
-    'proc',
-    ['utime_ticks', 'stime_ticks'],
-    ['utime_ticks', 'stime_ticks'],
-    t.firstRaw > 0,
-  );
   const buf = [new Float64Array(n), new Float64Array(n)];
   const ticks = new Float64Array(n);
   const rate = new Float64Array(n);
+  const d = new TableDecoder(
+    r,
+    PROC_SERIES,
+    ['utime_ticks', 'stime_ticks'],
+    ['utime_ticks', 'stime_ticks'],
+    t.firstRaw > 0,
+    false,
+  );
   procs.forEach((p, k) => {
     const range = ranges[k];
     if (!range) return;
     const [i0, i1] = range;
     const len = i1 - i0 + 1;
-    if (len < 2 || !decodeInto(d, p.id, t, range, si, buf)) return;
+    if (len < 2 || !d.decode(p.id, t, si, range, buf)) return;
     for (let j = 0; j < len; j++) ticks[j] = buf[0]![j]! + buf[1]![j]!;
     tickRate(ticks, t, i0, len, rate);
     const entity = processEntity(p);

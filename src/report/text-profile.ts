@@ -11,6 +11,17 @@ const errs = (e: Record<string, number>): string =>
 
 const ms = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1e6).toFixed(1));
 
+/** A sampling tracer counts only while attached: say how much of the window that was. */
+function span(p: SyscallProfile): string {
+  const sm = p.sampling;
+  if (!sm) return `${(p.durationMs / 1000).toFixed(1)} s`;
+  const share =
+    sm.duty >= 0.995
+      ? 'all of it'
+      : `${(sm.duty * 100).toFixed(sm.duty < 0.1 ? 1 : 0)}% of it in ${sm.bursts} bursts`;
+  return `${(sm.windowMs / 1000).toFixed(1)} s window, traced ${share}`;
+}
+
 export function renderProfile(
   p: SyscallProfile,
   fds?: ReadonlyMap<number, ReadonlyMap<number, ResolvedFd>>,
@@ -19,7 +30,7 @@ export function renderProfile(
   const unit = p.unit === 'calls' ? 'calls' : 'samples';
   const out: string[] = [];
   out.push(
-    `syscall profile: ${p.backend}, ${p.pids.length} process(es), ${(p.durationMs / 1000).toFixed(1)} s, ${p.totalCalls.toLocaleString('en-US')} ${unit}` +
+    `syscall profile: ${p.backend}, ${p.pids.length} process(es), ${span(p)}, ${p.totalCalls.toLocaleString('en-US')} ${unit}` +
       ` — cost to the traced process: ${p.overhead.description}${p.overhead.measuredSlowdown ? ` (measured ${p.overhead.measuredSlowdown.toFixed(2)}× slower)` : ''}`,
   );
   if (p.syscalls.length) {

@@ -10,6 +10,11 @@ export const DASHBOARD_HTML = `<!doctype html>
 <link rel="stylesheet" href="/static/uplot.css">
 <link rel="stylesheet" href="/static/style.css">
 <link rel="icon" href="data:,">
+<!-- Sections below the first screen are laid out and painted when scrolled to, not before the first frame. -->
+<style>main > section ~ section { content-visibility: auto; contain-intrinsic-size: auto 900px; }</style>
+<!-- The overview's first two documents, fetched while the scripts load (the same URLs app.js asks for). -->
+<link rel="preload" as="fetch" crossorigin="anonymous" href="/api/overview?since=24h">
+<link rel="preload" as="fetch" crossorigin="anonymous" href="/api/processes?sort=cpu&amp;order=desc&amp;group=0&amp;limit=200">
 </head><body>
 <header class="top"><h1><a href="#/" style="color:inherit;text-decoration:none">procsleuth</a> <span id="hostname"></span></h1><span class="sub" id="status">loading…</span></header>
 <nav class="toc"><a href="#/">Overview</a><a href="#/" data-jump="ov-processes">Processes</a><a href="#/" data-jump="ov-findings">Findings</a><a href="#/" data-jump="ov-suspects">Leaks and spikes</a><span class="muted" id="window-pick">window:
@@ -30,7 +35,7 @@ export const APP_JS = String.raw`
   var statusEl = document.getElementById('status');
   var sinceEl = document.getElementById('since');
   var C = window.psCharts;
-  var state = { sort: 'cpu', order: 'desc', grouped: false, timer: null, charts: {}, interval: 10000, route: '' };
+  var state = { sort: 'cpu', order: 'desc', grouped: false, timer: null, susTimer: null, charts: {}, interval: 10000, route: '' };
 
   function h(tag, attrs, children) {
     var el = document.createElement(tag);
@@ -87,14 +92,19 @@ export const APP_JS = String.raw`
     view.appendChild(section('ov-host', 'Host', [cards, charts]));
     view.appendChild(section('ov-processes', 'Processes', [tools, table]));
     view.appendChild(section('ov-findings', 'Findings of a triage of this host', [h('div', { id: 'ov-find', class: 'note', text: 'running a triage…' })]));
-    view.appendChild(section('ov-suspects', 'Leak suspects and CPU spikes', [h('div', { id: 'ov-sus', class: 'note', text: 'analysing the record…' })]));
+    view.appendChild(section('ov-suspects', 'Leak suspects and CPU spikes', [h('div', { id: 'ov-sus', class: 'note', text: 'asking for the leak suspects…' })]));
     view.appendChild(section('ov-tcp-s', 'TCP states and top remotes', [tcp]));
     document.getElementById('grouped').checked = state.grouped;
     return Promise.all([loadOverview(), loadProcesses()]).then(function () {
-      loadFindings();
-      loadSuspects();
-      // Navigation start to overview drawn, for the benchmark and for anyone asking why it is slow.
-      if (performance.mark) performance.mark('ps-overview-drawn');
+      // Navigation start to overview drawn (charts and table in the DOM), and to the frame that shows
+      // them painted (a timeout after the next animation frame runs once that frame is out): for the
+      // benchmark, and for anyone asking why it is slow.
+      performance.mark('ps-overview-drawn');
+      // The findings and suspects below come after that frame: their rendering must not delay it (a
+      // hidden tab has no frames: then after a second).
+      var rest = function () { if (rest) { rest = null; loadFindings(); loadSuspects(); } };
+      var fallback = setTimeout(rest, 1000);
+      requestAnimationFrame(function () { setTimeout(function () { performance.mark('ps-overview-painted'); clearTimeout(fallback); if (rest) rest(); }, 0); });
       document.documentElement.setAttribute('data-ready', 'overview');
     });
   }
@@ -120,7 +130,7 @@ export const APP_JS = String.raw`
       tcp.textContent = '';
       var t1 = h('table', { class: 'sortable' }, [h('thead', {}, [h('tr', {}, [h('th', { text: 'state' }), h('th', { class: 'n', text: 'sockets' })])]), h('tbody', {}, o.tcp.states.map(function (s) { return h('tr', {}, [h('td', { text: s.state }), h('td', { class: 'n', 'data-v': s.count, text: String(s.count) })]); }))]);
       var t2 = h('table', { class: 'sortable' }, [h('thead', {}, [h('tr', {}, [h('th', { text: 'state' }), h('th', { text: 'remote' }), h('th', { class: 'n', text: 'sockets' })])]), h('tbody', {}, o.tcp.remotes.map(function (r) { return h('tr', {}, [h('td', { text: r.state }), h('td', { class: 'mono', text: r.address }), h('td', { class: 'n', 'data-v': r.count, text: String(r.count) })]); }))]);
-      tcp.appendChild(h('div', { class: 'charts' }, [t1, t2]));
+      tcp.appendChild(h('div', { class: 'charts' }, [t1, o.tcp.remotes.length ? t2 : h('p', { class: 'note', text: 'No remote addresses recorded yet: the recorder counts them on its socket passes.' })]));
       window.psTables.wireAll(tcp);
     });
   }
@@ -151,7 +161,7 @@ export const APP_JS = String.raw`
         if (d.grouped) return h('tr', {}, [h('td', { class: 'cmd', text: r.group }), h('td', { class: 'n', text: String(r.count) }), h('td', { class: 'n', text: cpu }), h('td', { class: 'n', text: fmtB(r.rssBytes) }), h('td', { class: 'n', text: fmtB(r.pssBytes) }), h('td', { class: 'n', text: fmtN(r.fds) }), h('td', { class: 'n', text: fmtN(r.sockets) })]);
         return h('tr', { 'data-pid': r.pid }, [
           h('td', { class: 'n' }, [h('a', { href: '#/process/' + r.pid, text: String(r.pid) })]),
-          h('td', { class: 'cmd', title: r.cmdline }, [h('b', { text: r.comm }), ' ', h('span', { class: 'muted', text: r.cmdline.slice(0, 90) })]),
+          h('td', { class: 'cmd', title: r.cmdline }, [h('b', { text: r.comm }), ' ', h('span', { class: 'muted', text: r.cmdline.slice(0, 80) })]),
           h('td', { class: 'n', 'data-v': r.cpuPercent == null ? '' : r.cpuPercent, text: cpu }), h('td', { class: 'n', 'data-v': r.rssBytes == null ? '' : r.rssBytes, text: fmtB(r.rssBytes) }), h('td', { class: 'n', 'data-v': r.pssBytes == null ? '' : r.pssBytes, text: fmtB(r.pssBytes) }),
           h('td', { class: 'n', 'data-v': r.fds == null ? '' : r.fds, text: fmtN(r.fds) }), h('td', { class: 'n', 'data-v': r.sockets == null ? '' : r.sockets, text: fmtN(r.sockets) }),
         ]);
@@ -184,28 +194,73 @@ export const APP_JS = String.raw`
     }).catch(function (e) { var b = document.getElementById('ov-find'); if (b) b.textContent = String(e.message || e); });
   }
 
+  // Leak suspects and spikes come from the server's background run of the detectors: until its first
+  // result the answer is pending, and the page says so and asks again instead of showing an empty list.
+  function hhmmss(iso) { return iso ? iso.replace('T', ' ').slice(0, 19) + 'Z' : '–'; }
+  // An entity's label holds its whole command line: cut for the table, whole in the tooltip.
+  function cut(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+  function entityEl(e) {
+    var text = cut(e.label, 110);
+    if (e.kind === 'process' && e.pid) return h('a', { href: '#/process/' + e.pid, title: e.label, text: text });
+    return h('span', { title: e.label }, [h('span', { class: 'muted', text: e.kind + ' ' }), text + (e.processes ? ' (' + e.processes + ' processes)' : '')]);
+  }
   function loadSuspects() {
+    clearTimeout(state.susTimer);
+    state.susTimer = null;
+    var asked = sinceEl.value;
     api('/api/suspects?since=' + since()).then(function (d) {
       var box = document.getElementById('ov-sus');
-      if (!box) return;
+      if (!box || sinceEl.value !== asked) return;
+      var again = function (ms) { state.susTimer = setTimeout(function () { if (document.getElementById('ov-sus') === box) loadSuspects(); }, ms); };
+      if (!d.available) { box.setAttribute('data-state', 'unavailable'); box.className = 'note'; box.textContent = d.reason; return; }
+      if (d.pending) {
+        box.setAttribute('data-state', 'pending');
+        box.className = 'note';
+        box.textContent = 'computing… the leak and spike detectors are reading the record (seconds on a large one); this fills in by itself.';
+        again(1000);
+        return;
+      }
+      if (d.refreshing) again(2000);
+      var key = asked + '|' + d.computedAt + '|' + (d.error || '');
+      if (box.getAttribute('data-key') === key) return;
+      box.setAttribute('data-key', key);
       box.textContent = '';
       box.className = '';
-      if (!d.suspects.length) box.appendChild(h('p', { text: 'No series grows like a leak (' + d.analysed + ' series analysed).' }));
-      var t = h('table', { class: 'sortable' }, [h('thead', {}, [h('tr', {}, ['verdict', 'pid', 'command', 'what', 'growth per hour', 'exhausted at', 'confidence'].map(function (x) { return h('th', { text: x }); }))]), h('tbody', {}, d.suspects.map(function (s) {
-        return h('tr', {}, [h('td', {}, [h('span', { class: 'badge ' + s.verdict, text: s.verdict })]), h('td', { class: 'n' }, [h('a', { href: '#/process/' + s.pid, text: String(s.pid) })]), h('td', { class: 'cmd', text: s.cmdline.slice(0, 100) }), h('td', { text: s.metric }), h('td', { class: 'n', text: C.fmt(s.unit, s.slopePerHour) }), h('td', { text: s.exhaustsAt || '–' }), h('td', { class: 'n', 'data-v': s.confidence, text: (s.confidence * 100).toFixed(0) + '%' })]);
-      }))]);
-      if (d.suspects.length) box.appendChild(t);
-      if (d.spikes.items.length) {
-        box.appendChild(h('h3', { text: 'CPU spikes' }));
-        var c = h('div', { class: 'charts' });
-        box.appendChild(c);
-        if (d.spikes.chart) C.make(c.appendChild(h('div', {})), d.spikes.chart);
-        d.spikes.items.forEach(function (s, k) {
-          box.appendChild(h('p', {}, ['spike ' + (k + 1) + ' at ' + s.onset + ': ' + s.beforePercent + '% → ' + s.afterPercent + '%; top: ', h('span', { class: 'mono', text: s.top.map(function (p) { return p.pid + ' ' + p.comm + ' ' + p.cpuPercent + '%'; }).join(', ') })]));
+      if (!d.leaks) {
+        box.setAttribute('data-state', 'error');
+        box.appendChild(h('p', { class: 'finding critical', text: 'the detectors failed: ' + d.error }));
+        return;
+      }
+      box.setAttribute('data-state', 'done');
+      var L = d.leaks, S = d.spikes;
+      box.appendChild(h('p', { class: 'note', text: 'As procsleuth leaks and procsleuth spikes report them, computed ' + hhmmss(d.computedAt) + ' in ' + (d.computeMs / 1000).toFixed(1) + ' s over ' + L.samples + ' samples: ' + L.scanned.processes + ' processes, ' + L.scanned.groups + ' groups, ' + L.scanned.trees + ' trees, ' + L.scanned.series + ' series.' + (d.upToDate ? '' : ' Newer samples have arrived since; it is recomputed in the background.') + (d.error ? ' The last recomputation failed: ' + d.error : '') }));
+      if (!L.suspects.length) box.appendChild(h('p', { text: 'No series grows like a leak (' + L.scanned.judged + ' of ' + L.scanned.series + ' series needed a full verdict).' }));
+      else {
+        var rows = L.suspects.slice(0, 50).map(function (s) {
+          return h('tr', {}, [
+            h('td', {}, [h('span', { class: 'badge ' + s.verdict, text: s.verdict })]),
+            h('td', { class: 'cmd' }, [entityEl(s.entity)]),
+            h('td', { text: s.metric + (s.alsoGrowing.length ? ' (also ' + s.alsoGrowing.join(', ') + ')' : '') }),
+            h('td', { class: 'n', 'data-v': s.slopePerHour, text: C.fmt(s.unit, s.slopePerHour) }),
+            h('td', { text: s.exhaustsAt ? hhmmss(s.exhaustsAt) + (s.limit ? ' (' + s.limit.name + ')' : '') : '–' }),
+            h('td', { text: s.shape }),
+            h('td', { class: 'n', 'data-v': s.confidence, text: (s.confidence * 100).toFixed(0) + '%' }),
+          ]);
         });
+        box.appendChild(h('table', { class: 'sortable', id: 'sus-table' }, [h('thead', {}, [h('tr', {}, ['verdict', 'what', 'metric', 'growth per hour', 'runs out at', 'shape', 'confidence'].map(function (x) { return h('th', { text: x }); }))]), h('tbody', {}, rows)]));
+        if (L.suspects.length > 50) box.appendChild(h('p', { class: 'note', text: 'showing 50 of ' + L.suspects.length + ' suspects' }));
+      }
+      box.appendChild(h('h3', { text: 'CPU spikes' }));
+      if (!S.spikes.length) box.appendChild(h('p', { text: 'No CPU level shift in this window (' + S.scanned.series + ' series).' }));
+      else {
+        if (d.chart) { var c = h('div', { class: 'charts', id: 'sus-chart' }); box.appendChild(c); C.make(c.appendChild(h('div', { 'data-chart': d.chart.id })), d.chart); }
+        S.events.slice(0, 12).forEach(function (e, k) { box.appendChild(h('p', { title: e.summary }, [h('b', { text: 'spike ' + (k + 1) + ': ' }), cut(e.summary, 200)])); });
+        box.appendChild(h('table', { class: 'sortable', id: 'spike-table' }, [h('thead', {}, [h('tr', {}, ['onset', 'what', 'CPU before', 'CPU after', 'persisted'].map(function (x) { return h('th', { text: x }); }))]), h('tbody', {}, S.spikes.slice(0, 30).map(function (s) {
+          return h('tr', {}, [h('td', { text: hhmmss(s.onset) }), h('td', { class: 'cmd' }, [entityEl(s.entity)]), h('td', { class: 'n', 'data-v': s.before, text: s.before + '%' }), h('td', { class: 'n', 'data-v': s.after, text: s.after + '%' }), h('td', { text: s.persistent ? 'yes' : 'no, came back down' })]);
+        }))]));
       }
       window.psTables.wireAll(box);
-    }).catch(function (e) { var b = document.getElementById('ov-sus'); if (b) b.textContent = String(e.message || e); });
+    }).catch(function (e) { var b = document.getElementById('ov-sus'); if (b) { b.setAttribute('data-state', 'error'); b.textContent = String(e.message || e); } });
   }
 
   // ---- process page ----------------------------------------------------------------------------
@@ -218,7 +273,8 @@ export const APP_JS = String.raw`
         card('pid', String(p.pid), 'started ' + p.firstSeen.replace('T', ' ').slice(0, 19) + 'Z'),
         card('command', p.comm, (p.exe || '').slice(0, 80)),
         card('state', p.ended ? 'exited' : 'alive', p.ended ? p.ended : (d.liveOnThisHost ? 'running on this host' : 'as of the newest sample')),
-        card('group', (p.group || '–').slice(0, 60) + ((p.group || '').length > 60 ? '…' : '')),
+        // A group label is a whole normalised command line: the small line wraps it, the big one would not.
+        card('group', p.group ? '' : '–', p.group ? (p.group.length > 160 ? p.group.slice(0, 159) + '…' : p.group) : ''),
       ]);
       var cmd = h('p', { class: 'mono', style: 'word-break:break-all', text: p.cmdline });
       var verdicts = h('div', { class: 'cards', id: 'verdicts' }, d.leaks.map(function (l) {
@@ -271,6 +327,8 @@ export const APP_JS = String.raw`
     state.timer = setTimeout(function () {
       if (document.visibilityState === 'visible' && (state.route === '#/' || state.route === '')) {
         Promise.all([loadOverview(), loadProcesses()]).catch(function (e) { setStatus(String(e.message || e)); }).then(tick);
+        // A newer result of the detectors replaces the shown one; an unchanged one is left alone.
+        if (document.getElementById('ov-sus') && !state.susTimer) loadSuspects();
       } else tick();
     }, state.interval);
   }

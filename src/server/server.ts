@@ -22,7 +22,7 @@ export interface ServerOptions {
   port: number;
   token: string | undefined;
   api: Api;
-  /** Recompute the default views after each new sample, this often (0: never). */
+  /** How often to look for new samples and refresh the views and suspects in the background (0: never). */
   refreshMs?: number;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -154,7 +154,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const q = url.searchParams;
       let doc: unknown;
       const m = /^\/api\/process\/([^/]+)(\/fds|\/maps)?$/.exec(path);
-      if (path === '/api/overview') doc = api.overview(q);
+      if (path === '/api/overview') doc = await api.overview(q);
       else if (path === '/api/processes') doc = api.processes(q);
       else if (path === '/api/findings') doc = await api.findings();
       else if (path === '/api/suspects') doc = api.suspects(q);
@@ -194,22 +194,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   port = (server.address() as AddressInfo).port;
 
-  // Warm the default views, then keep them warm: after a new sample, recompute before a client asks.
-  let lastVersion = -1;
-  const warm = (): void => {
-    try {
-      const v = api.version();
-      if (v === lastVersion) return;
-      lastVersion = v;
-      const q = new URLSearchParams('since=24h');
-      api.overview(q);
-      api.processes(new URLSearchParams());
-    } catch (err) {
-      log({ level: 'warn', msg: 'refresh failed', error: err instanceof Error ? err.message : String(err) });
-    }
-  };
-  warm();
-  const timer = o.refreshMs === 0 ? undefined : setInterval(warm, o.refreshMs ?? 1000);
+  // The workers compute the default views before the server is announced, so a first request finds
+  // them ready; then newer samples are picked up on each tick.
+  try {
+    await api.start(log);
+  } catch (err) {
+    server.closeAllConnections();
+    server.close();
+    throw err;
+  }
+  const timer = o.refreshMs === 0 ? undefined : setInterval(() => api.tick(), o.refreshMs ?? 1000);
   timer?.unref();
 
   const shown = o.host.includes(':') ? `[${o.host}]` : o.host;
@@ -222,6 +216,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (timer) clearInterval(timer);
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => api.stop()),
   };
 }

@@ -26,8 +26,8 @@ const fake =
   });
 
 describe('chooseBackend', () => {
-  it('tries bpftrace → perf → strace → proc, or only the one asked for', () => {
-    expect(chooseBackend()).toEqual(['bpftrace', 'perf', 'strace', 'proc']);
+  it('tries bpf → bpftrace → perf → strace → proc, or only the one asked for', () => {
+    expect(chooseBackend()).toEqual(['bpf', 'bpftrace', 'perf', 'strace', 'proc']);
     expect(chooseBackend('strace')).toEqual(['strace']);
     expect(() => chooseBackend('dtrace')).toThrow(UsageError);
   });
@@ -38,6 +38,9 @@ describe('traceWithFallback', () => {
     const p = await traceWithFallback([1], {
       durationMs: 10,
       backendOverrides: {
+        bpf: async () => {
+          throw new NotInstalledError('build/Release/procsleuth-bpfcount');
+        },
         bpftrace: async () => {
           throw new NotPermittedError('bpftrace', 'loading BPF programs needs root');
         },
@@ -52,12 +55,14 @@ describe('traceWithFallback', () => {
     });
     expect(p.backend).toBe('proc');
     expect(p.attempts?.map((a) => [a.backend, a.outcome, a.code])).toEqual([
+      ['bpf', 'skipped', 'TRACER_NOT_INSTALLED'],
       ['bpftrace', 'skipped', 'TRACER_NOT_PERMITTED'],
       ['perf', 'skipped', 'TRACER_NOT_INSTALLED'],
       ['strace', 'failed', 'TRACER_FAILED'],
       ['proc', 'used', undefined],
     ]);
-    expect(p.notes[0]).toMatch(/^bpftrace skipped: .*needs root/);
+    expect(p.notes[0]).toMatch(/^bpf skipped: .*procsleuth-bpfcount is not installed/);
+    expect(p.notes[1]).toMatch(/^bpftrace skipped: .*needs root/);
     expect(p.notes).toContain('perf skipped: perf is not installed (not found on PATH)');
     expect(p.notes.at(-1)).toBe('from proc');
   });
@@ -81,7 +86,7 @@ describe('traceWithFallback', () => {
       traceWithFallback([1], {
         durationMs: 10,
         backendOverrides: {
-          bpftrace: async () => {
+          bpf: async () => {
             throw new TypeError('oops');
           },
         },
@@ -95,7 +100,7 @@ describe('traceWithFallback', () => {
     };
     const err = await traceWithFallback([1], {
       durationMs: 10,
-      backendOverrides: { bpftrace: no, perf: no, strace: no, proc: no },
+      backendOverrides: { bpf: no, bpftrace: no, perf: no, strace: no, proc: no },
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcsleuthError);
     expect((err as ProcsleuthError).code).toBe('TRACER_FAILED');

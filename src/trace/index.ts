@@ -1,9 +1,10 @@
 /**
- * Backend choice: bpftrace → perf → strace → proc, cheapest for the traced process first. A tracer
+ * Backend choice: bpf → bpftrace → perf → strace → proc, cheapest for the traced process first. A tracer
  * that is missing, forbidden or fails is a typed error that moves us to the next one, never a crash;
  * the profile records in `attempts` and `notes` what was passed over and why.
  */
 import { ProcsleuthError, UsageError } from '../util/errors.js';
+import { bpfTrace } from './bpf.js';
 import { bpftraceTrace } from './bpftrace.js';
 import { perfTrace } from './perf.js';
 import { procTrace } from './proc-sampler.js';
@@ -21,6 +22,7 @@ import {
 export type { SyscallProfile, TraceOptions, TracerName } from './types.js';
 
 export const backends = {
+  bpf: bpfTrace,
   bpftrace: bpftraceTrace,
   perf: perfTrace,
   strace: straceTrace,

@@ -23,10 +23,11 @@ import type { InFlightCall, SyscallProfile, TraceOptions, TracerOverhead } from 
 
 /**
  * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts: median
- * of 5 runs 31× (runs 22–101; an earlier 3-run median 86×) on a 2-vCPU Firecracker VM, kernel 6.18,
- * strace 6.1 with `-f -qq -T`, its output parsed by us as it comes.
+ * of 5 interleaved runs 58× unpinned (runs 54–101), 330× with loop and strace+parser on separate CPUs
+ * (the parser then has one CPU shared with strace and waits stall the tracee), on a 2-vCPU Firecracker
+ * VM, kernel 6.18, strace 6.1 with `-f -qq -T`, its output parsed by us as it comes; earlier runs 31×, 86×.
  */
-export const STRACE_SLOWDOWN = 31;
+export const STRACE_SLOWDOWN = 58;
 
 export const STRACE_OVERHEAD: TracerOverhead = {
   description:

@@ -4,7 +4,7 @@
  *
  * Every backend fills the same shape so the rules need not know which tracer ran, but backends differ
  * in what they can see, and the profile says so instead of inventing numbers:
- * - `unit: 'calls'` (bpftrace, perf, strace): counts are syscalls made. `unit: 'samples'` (proc):
+ * - `unit: 'calls'` (bpf, bpftrace, perf, strace): counts are syscalls made. `unit: 'samples'` (proc):
  *   counts are how often a thread was *found* in that syscall; the kernel only shows the syscall of a
  *   thread that is asleep, so a busy poller that never sleeps appears as `running` in `procSampling`.
  * - Optional fields are undefined when the backend cannot measure them, never 0.
@@ -14,10 +14,10 @@
  * `procSampling.threads[].runningSamples` and `systemTimeShare`, and `procSampling.perPid[].readSyscallsPerSec`.
  */
 
-export type TracerName = 'bpftrace' | 'perf' | 'strace' | 'proc';
+export type TracerName = 'bpf' | 'bpftrace' | 'perf' | 'strace' | 'proc';
 
 /** The order `traceWithFallback` tries them in: cheapest for the traced process first. */
-export const TRACER_ORDER: readonly TracerName[] = ['bpftrace', 'perf', 'strace', 'proc'];
+export const TRACER_ORDER: readonly TracerName[] = ['bpf', 'bpftrace', 'perf', 'strace', 'proc'];
 
 export type Arch = 'x86_64' | 'aarch64';
 
@@ -134,6 +134,24 @@ export interface BackendAttempt {
   reason?: string;
 }
 
+/**
+ * The bpf backend traces in bursts (see src/trace/bpf.ts): counts and times are of the calls made
+ * while attached, `durationMs` is the time attached, and rates are per second of that time.
+ */
+export interface TraceSampling {
+  /** Wall time from the first attach to the end of the window. */
+  windowMs: number;
+  /** Time attached, summed over the bursts (= the profile's durationMs). */
+  tracedMs: number;
+  bursts: number;
+  /** tracedMs / windowMs. */
+  duty: number;
+  /** The share of time the helper chose for the last period, from the traced processes' call rate. */
+  lastDuty: number;
+  /** The average cost to the busiest traced process the duty was chosen for (0.05 = 5%). */
+  budget: number;
+}
+
 export interface SyscallProfile {
   backend: TracerName;
   unit: 'calls' | 'samples';
@@ -153,6 +171,7 @@ export interface SyscallProfile {
   perPid: PidProfile[];
   inFlight?: InFlightCall[];
   procSampling?: ProcSampling;
+  sampling?: TraceSampling;
   /** The tracer's own output, capped at `rawCapBytes`. */
   raw?: string;
   rawTruncated?: boolean;

@@ -55,6 +55,27 @@ export function readText(path: string, underPid = false): ReadResult {
   }
 }
 
+/**
+ * The first bytes of an optional file, or undefined. For seq_file files the kernel then formats only
+ * what fits (the first mappings of /proc/self/smaps, not all of them).
+ */
+export function readHead(path: string, bytes: number): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const b = Buffer.allocUnsafe(bytes);
+    return b.toString('utf8', 0, fs.readSync(fd, b, 0, bytes, null));
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Read a file whose absence or denial is an error of the host (e.g. /proc/meminfo). */
 export function readRequired(path: string): string {
   const r = readText(path, false);

@@ -3,7 +3,7 @@
  * through the real RecordWriter, the CSV input, and the two commands run as real processes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +22,14 @@ import {
 } from '../../src/detect/leaks.js';
 import { coincidentEvents, findSpikes, type SpikesDocument } from '../../src/detect/spikes.js';
 import { timesMs } from '../../src/detect/random.js';
-import { csvEntity, parseSeriesCsv, parseTimestamp } from '../../src/record/series.js';
-import { RecordReader, Store } from '../../src/store/index.js';
+import {
+  csvEntity,
+  parseSeriesCsv,
+  parseTimestamp,
+  scanLevelSeries,
+  type ScanOptions,
+} from '../../src/record/series.js';
+import { PROC_SERIES, RecordReader, Store, runMaintenance } from '../../src/store/index.js';
 import { leaksFromRecord } from '../../src/cli/leaks.js';
 import { spikesFromRecord } from '../../src/cli/spikes.js';
 import { renderLeaksText, renderSpikesText } from '../../src/report/text-leaks.js';
@@ -537,6 +543,91 @@ describe('leaks and spikes on a synthetic record', () => {
     expect(text).toMatch(/LEAK {3}process 100 leaky \(leaky\)\n {7}anon grows [23]\.\dM\/h \[/);
     expect(text).toMatch(/reaches MemAvailable\+SwapFree \(8\.\dG\) in [\d.]+ d/);
     expect(text).toMatch(/36 of 36 runs grew/);
+  });
+
+  /** Every series scanLevelSeries emits, copied (process series are views of reused buffers). */
+  const scanAll = (path: string, o: ScanOptions): string[] => {
+    const s = Store.open(path, { mode: 'read' });
+    try {
+      const out: string[] = [];
+      scanLevelSeries(new RecordReader(s), { noLiveLimits: true, ...o }, (x) => {
+        const limit = x.limit?.();
+        out.push(
+          JSON.stringify([x.entity, x.metric, x.runsOf?.key, [...x.tMs], [...x.values].map(String), limit]),
+        );
+      });
+      return out;
+    } finally {
+      s.close();
+    }
+  };
+
+  it('the decoding worker emits exactly what this thread does, in the same order', () => {
+    const here = scanAll(db, { worker: false });
+    expect(here.length).toBeGreaterThan(100);
+    expect(scanAll(db, { worker: true })).toEqual(here);
+    expect(scanAll(db, { worker: true, sinceMs: START + 300 * 60_000 })).toEqual(
+      scanAll(db, { worker: false, sinceMs: START + 300 * 60_000 }),
+    );
+  });
+
+  it('a worker that cannot start (its database gone) leaves the scan to this thread, same series', () => {
+    const gone = join(dir, 'gone.db');
+    copyFileSync(db, gone);
+    const s = Store.open(gone, { mode: 'read' });
+    try {
+      rmSync(gone); // this connection still reads it; the worker's open fails
+      const out: string[] = [];
+      scanLevelSeries(new RecordReader(s), { noLiveLimits: true, worker: true }, (x) => {
+        out.push(JSON.stringify([x.entity, x.metric, x.runsOf?.key, [...x.tMs], [...x.values].map(String)]));
+      });
+      const here = scanAll(db, { worker: false }).map((line) => {
+        const [e, m, g, t, v] = JSON.parse(line) as unknown[];
+        return JSON.stringify([e, m, g, t, v]);
+      });
+      expect(out).toEqual(here);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('after retention folded the old half into buckets: bucket floors, then raw samples, both ways', () => {
+    const folded = join(dir, 'folded.db');
+    copyFileSync(db, folded);
+    const w = Store.open(folded, { mode: 'write' });
+    try {
+      runMaintenance(w, { nowMs: START + N * 60_000, retentionMs: (N / 2) * 60_000 });
+    } finally {
+      w.close();
+    }
+    const here = scanAll(folded, { worker: false });
+    expect(scanAll(folded, { worker: true })).toEqual(here);
+    const s = Store.open(folded, { mode: 'read' });
+    try {
+      const r = new RecordReader(s);
+      const t = r.timeline();
+      expect(t.firstRaw).toBeGreaterThan(20);
+      const leaky = r.processesByPid(100)[0]!;
+      const mins = s.db
+        .prepare(`SELECT bucket, anon_kib_min FROM proc_10m WHERE proc = ? ORDER BY bucket`)
+        .raw(true)
+        .all(leaky.id) as [number, number | null][];
+      let anon: Float64Array | undefined;
+      scanLevelSeries(r, { noLiveLimits: true, worker: false }, (x) => {
+        if (x.entity.pid === 100 && x.metric === 'anon') anon = x.values.slice();
+      });
+      // a bucket point is the bucket's floor (a NULL min carries the one before); raw points follow
+      let carried = NaN;
+      for (let i = 0; i < t.firstRaw; i++) {
+        const m = mins.find(([b]) => b === t.bucket[i]);
+        if (m && m[1] !== null) carried = m[1] * 1024;
+        expect(anon?.[i]).toBe(carried);
+      }
+      const raw = r.decode(PROC_SERIES, leaky.id, ['anon_kib'], t, [t.firstRaw, t.length - 1]);
+      expect([...(anon?.subarray(t.firstRaw) ?? [])]).toEqual([...raw.values[0]!].map((v) => v * 1024));
+    } finally {
+      s.close();
+    }
   });
 
   it('--since cuts the window: before the leak was big, and after the workers spiked', () => {

@@ -408,6 +408,9 @@ describe('optional files may be missing', () => {
       source: 'sys/net/ipv4/tcp_max_orphans',
       reason: 'absent',
     });
+    // every optional file that became undefined says so
+    for (const source of ['pressure/cpu', 'pressure/memory', 'pressure/io', 'net/sockstat6', 'net/tcp6'])
+      expect(s.problems.hostSources).toContainEqual({ source, reason: 'absent' });
     expect(s.processes.map((p) => p.pid)).toEqual(expect.arrayContaining(complete));
     // the IPv4 sockets are all still there
     expect(s.tcp.states.CLOSE_WAIT).toBe(CW.closeWait);

@@ -18,6 +18,11 @@ let store: Store;
 let open: RunningServer;
 let locked: RunningServer;
 const TOKEN = 'sekrit-token-42';
+/** What `procsleuth serve` gives the server: the CLI's own detectors. */
+const DETECTORS = {
+  leaks: new URL('../../src/cli/leaks.ts', import.meta.url).href,
+  spikes: new URL('../../src/cli/spikes.ts', import.meta.url).href,
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'procsleuth-api-'));
@@ -29,7 +34,13 @@ beforeAll(async () => {
     argv0: ['/usr/bin/nginx', '--password', 'PL4NTED-API'],
   });
   store = Store.open(db, { mode: 'read' });
-  const api = new Api({ reader: new RecordReader(store), redact: true, version: 'test' });
+  const api = new Api({
+    reader: new RecordReader(store),
+    redact: true,
+    version: 'test',
+    detectors: DETECTORS,
+    suspectsMinIntervalMs: 60_000,
+  });
   open = await startServer({ host: '127.0.0.1', port: 0, token: undefined, api, refreshMs: 0 });
   locked = await startServer({ host: '127.0.0.1', port: 0, token: TOKEN, api, refreshMs: 0 });
 }, 60_000);
@@ -103,12 +114,58 @@ describe('API documents', () => {
     expect((await get('/api/process/1004/maps')).status).toBe(409);
   });
 
-  it('suspects: the planted leakers', async () => {
-    const r = await get('/api/suspects?since=all');
-    const s = (r.json['suspects'] as { pid: number; metric: string; verdict: string }[]).filter(
-      (x) => x.verdict === 'leak',
-    );
-    expect(s.map((x) => `${x.pid}/${x.metric}`).sort()).toEqual(['1003/rss', '1004/fds', '1005/sockets']);
+  it('suspects: pending at first, then the planted leakers as procsleuth leaks and spikes find them', async () => {
+    type Doc = {
+      pending: boolean;
+      computedAt: string | null;
+      leaks: {
+        schema: string;
+        suspects: {
+          entity: { kind: string; pid?: number; label: string };
+          metric: string;
+          verdict: string;
+        }[];
+      } | null;
+      spikes: { schema: string; spikes: { entity: { pid?: number }; persistent: boolean }[] } | null;
+      chart: { marks: unknown[] } | null;
+    };
+    // A window never asked before has no result yet: it is computed in the worker, not on this request.
+    const first = (await get('/api/suspects?since=all')).json as unknown as Doc;
+    expect(first.pending).toBe(true);
+    expect(first.leaks).toBeNull();
+    expect(first.computedAt).toBeNull();
+    let d = first;
+    for (let i = 0; i < 300 && d.pending; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      d = (await get('/api/suspects?since=all')).json as unknown as Doc;
+    }
+    expect(d.pending).toBe(false);
+    expect(Date.parse(d.computedAt ?? '')).toBeGreaterThan(0);
+    expect(d.leaks?.schema).toBe('procsleuth.leaks/1');
+    const leaks = d.leaks!.suspects.filter((x) => x.verdict === 'leak' && x.entity.kind === 'process');
+    expect(leaks.map((x) => `${x.entity.pid}/${x.metric}`).sort()).toEqual([
+      '1003/anon',
+      '1004/fds',
+      '1005/close_wait',
+    ]);
+    expect(JSON.stringify(d.leaks)).not.toContain('PL4NTED');
+    // The generated CPU spike of process index 1, with its onset marked on the host chart.
+    expect(d.spikes?.schema).toBe('procsleuth.spikes/1');
+    expect(d.spikes!.spikes.some((x) => x.entity.pid === 1001)).toBe(true);
+    expect(d.chart?.marks.length).toBeGreaterThan(0);
+  });
+
+  it('suspects without detectors say they are unavailable', async () => {
+    const api = new Api({ reader: new RecordReader(store), redact: true, version: 'test' });
+    const srv = await startServer({ host: '127.0.0.1', port: 0, token: undefined, api, refreshMs: 0 });
+    try {
+      const r = await get('/api/suspects', {}, srv);
+      expect(r.status).toBe(200);
+      expect(r.json['available']).toBe(false);
+      expect(r.json['pending']).toBe(false);
+    } finally {
+      await srv.close();
+    }
   });
 
   it('findings without a triage source say so', async () => {
