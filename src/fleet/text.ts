@@ -1,5 +1,5 @@
 /** Terminal text of the fleet documents: the header says which Prometheus and which nodes. */
-import { renderSuspect } from '../report/text-leaks.js';
+import { renderSuspectsText } from '../report/text-leaks.js';
 import type { FleetLeaksDocument, FleetSpikesDocument } from './analyze.js';
 
 const pct = (x: number): string => `${x >= 10 ? Math.round(x) : x.toFixed(1)} %`;
@@ -10,19 +10,15 @@ function nodesLine(nodes: readonly string[]): string {
 }
 
 export function renderFleetLeaksText(doc: FleetLeaksDocument, opts: { limit?: number } = {}): string {
-  const leaks = doc.suspects.filter((s) => s.verdict === 'leak').length;
-  const watch = doc.suspects.length - leaks;
-  const out = [
-    `leaks: ${leaks} leak${leaks === 1 ? '' : 's'}, ${watch} to watch, on ${doc.scanned.nodes} node${doc.scanned.nodes === 1 ? '' : 's'} from ${doc.source.url}`,
-    `  nodes: ${nodesLine(doc.source.nodes)}`,
-    `  ${doc.samples} points${doc.from ? `, ${doc.from} … ${doc.to}` : ''}; ${doc.scanned.groups} groups; ${doc.scanned.judged} of ${doc.scanned.series} series grew enough to be judged`,
-  ];
-  for (const n of doc.notes) out.push(`  note: ${n}`);
-  const limit = opts.limit ?? 20;
-  doc.suspects.slice(0, limit).forEach((s) => out.push('', ...renderSuspect(s)));
-  if (doc.suspects.length > limit) out.push('', `… ${doc.suspects.length - limit} more (--all, or --json)`);
-  if (doc.suspects.length === 0) out.push('', 'no series grew in a way that looks like a leak');
-  return out.join('\n') + '\n';
+  return renderSuspectsText(
+    doc,
+    [
+      `on ${doc.scanned.nodes} node${doc.scanned.nodes === 1 ? '' : 's'} from ${doc.source.url}`,
+      `  nodes: ${nodesLine(doc.source.nodes)}`,
+      `  ${doc.samples} points${doc.from ? `, ${doc.from} … ${doc.to}` : ''}; ${doc.scanned.groups} groups; ${doc.scanned.judged} of ${doc.scanned.series} series grew enough to be judged`,
+    ],
+    opts,
+  );
 }
 
 export function renderFleetSpikesText(doc: FleetSpikesDocument): string {

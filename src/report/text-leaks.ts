@@ -73,12 +73,28 @@ export function renderSuspect(s: Suspect): string[] {
 }
 
 export function renderLeaksText(doc: LeaksDocument, opts: { limit?: number } = {}): string {
+  const src = doc.source.kind === 'csv' ? `series from ${doc.source.file}` : `the record ${doc.source.db}`;
+  return renderSuspectsText(
+    doc,
+    [
+      `in ${src}`,
+      `  ${doc.samples} points${doc.from ? `, ${doc.from} … ${doc.to}` : ''}; ${doc.scanned.processes} processes, ${doc.scanned.groups} groups, ${doc.scanned.trees} trees; ${doc.scanned.judged} of ${doc.scanned.series} series grew enough to be judged`,
+    ],
+    opts,
+  );
+}
+
+/** The suspects under a header whose first line ends "leaks: N leaks, M to watch, <header[0]>". */
+export function renderSuspectsText(
+  doc: Pick<LeaksDocument, 'suspects' | 'notes'>,
+  header: readonly string[],
+  opts: { limit?: number } = {},
+): string {
   const leaks = doc.suspects.filter((s) => s.verdict === 'leak').length;
   const watch = doc.suspects.length - leaks;
-  const src = doc.source.kind === 'csv' ? `series from ${doc.source.file}` : `the record ${doc.source.db}`;
   const out = [
-    `leaks: ${leaks} leak${leaks === 1 ? '' : 's'}, ${watch} to watch, in ${src}`,
-    `  ${doc.samples} points${doc.from ? `, ${doc.from} … ${doc.to}` : ''}; ${doc.scanned.processes} processes, ${doc.scanned.groups} groups, ${doc.scanned.trees} trees; ${doc.scanned.judged} of ${doc.scanned.series} series grew enough to be judged`,
+    `leaks: ${leaks} leak${leaks === 1 ? '' : 's'}, ${watch} to watch, ${header[0] ?? ''}`,
+    ...header.slice(1),
   ];
   for (const n of doc.notes) out.push(`  note: ${n}`);
   const limit = opts.limit ?? 20;
