@@ -28,7 +28,7 @@ import { pelt, robustSigma } from './change-point.js';
 import { mannKendallHamedRao, mannKendallZ } from './mann-kendall.js';
 import { normalSf } from './normal.js';
 import { acf, averageRanks, mad, median, pairwiseSlopes, quantile, type Series } from './robust.js';
-import { senFromSlopes, senIntercept, senMedian } from './theil-sen.js';
+import { senIntercept, senIntervalAfterMedian, senMedian } from './theil-sen.js';
 import { blocks, windowedMean } from './windowed.js';
 
 // ---- thresholds -------------------------------------------------------------------------------------
@@ -543,13 +543,18 @@ interface Trend {
   intercept: number;
 }
 
+/** Reused by every trend() call (they never overlap): the slopes are only read inside it. */
+let slopeScratch = new Float64Array(0);
+
 /**
  * MK with the Hamed–Rao correction and the Sen slope with its interval widened by the same correction,
  * sharing one set of pairwise slopes (the O(m²) part).
  */
 function trend(ft: Float64Array, fv: Float64Array): Trend {
   const m = fv.length;
-  const slopes = pairwiseSlopes(fv, ft);
+  const total = (m * (m - 1)) / 2;
+  if (slopeScratch.length < total) slopeScratch = new Float64Array(total);
+  const slopes = pairwiseSlopes(fv, ft, slopeScratch);
   const slope = senMedian(slopes);
   const step = m > 1 ? (ft[m - 1]! - ft[0]!) / (m - 1) : 1;
   const hr = mannKendallHamedRao(fv, { senSlope: slope * step });
@@ -563,7 +568,7 @@ function trend(ft: Float64Array, fv: Float64Array): Trend {
   );
   const varS = hr.varS * factor;
   const z = mannKendallZ(hr.s, varS);
-  const ci = senFromSlopes(slopes, m, varS);
+  const ci = senIntervalAfterMedian(slopes, varS);
   return {
     s: hr.s,
     z,

@@ -25,6 +25,7 @@ import {
   orderStatisticsInPlace,
   pairwiseSlopes,
   quantile,
+  selectRange,
   tieGroups,
   type Series,
 } from './robust.js';
@@ -143,11 +144,52 @@ export function senFromSlopes(
   return { slope: (a! + b!) / 2, lower: lo!, upper: hi!, confidence };
 }
 
-/** Median of the slopes (rearranges them in place). */
+/**
+ * Median of the slopes (rearranges them in place). Leaves the array partitioned around the median
+ * rank(s), which `senIntervalAfterMedian` relies on.
+ */
 export function senMedian(slopes: Float64Array): number {
   const m = slopes.length;
   if (m === 0) return NaN;
   const mid = m >> 1;
-  const [a, b] = orderStatisticsInPlace(slopes, [m % 2 === 1 ? mid : mid - 1, mid]);
-  return (a! + b!) / 2;
+  if (m % 2 === 1) {
+    const a = selectRange(slopes, 0, m - 1, mid);
+    return (a + a) / 2;
+  }
+  const b = selectRange(slopes, 0, m - 1, mid);
+  // everything left of mid is ≤ b: the (mid − 1)-th is their maximum, moved to its sorted place
+  let at = 0;
+  for (let i = 1; i < mid; i++) if (slopes[i]! > slopes[at]!) at = i;
+  const a = slopes[at]!;
+  slopes[at] = slopes[mid - 1]!;
+  slopes[mid - 1] = a;
+  return (a + b) / 2;
+}
+
+/**
+ * `senFromSlopes` for slopes that `senMedian` has just partitioned: the median ranks already sit in
+ * place with everything smaller to their left and larger to their right, so each interval end is
+ * selected within one side only instead of the whole array again. Same order statistics, same result.
+ */
+export function senIntervalAfterMedian(
+  slopes: Float64Array,
+  varS: number,
+  confidence = 0.95,
+): { slope: number; lower: number; upper: number; confidence: number } {
+  const m = slopes.length;
+  if (m === 0) return { slope: NaN, lower: NaN, upper: NaN, confidence };
+  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(Math.max(0, varS));
+  const rankLo = Math.min(m, Math.max(1, roundHalfEven((m - c) / 2)));
+  const rankUp = Math.min(m, Math.max(1, roundHalfEven((m + c) / 2) + 1));
+  const mid = m >> 1;
+  const k1 = m % 2 === 1 ? mid : mid - 1;
+  const pick = (k: number): number =>
+    k === k1 || k === mid
+      ? slopes[k]!
+      : k < k1
+        ? selectRange(slopes, 0, k1 - 1, k)
+        : selectRange(slopes, mid + 1, m - 1, k);
+  const lower = pick(rankLo - 1);
+  const upper = pick(rankUp - 1);
+  return { slope: (slopes[k1]! + slopes[mid]!) / 2, lower, upper, confidence };
 }
