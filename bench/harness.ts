@@ -214,6 +214,19 @@ interface TimeExecReport {
   execError: string;
 }
 
+/**
+ * The environment candidates run in. NODE_EXTRA_CA_CERTS is dropped: Node parses that bundle at every
+ * start (measured 80 ms on this VM, whose sandbox sets it; `node -e 0` takes 30 ms without it), a cost
+ * of the machine's configuration that a typical server does not have and the peer tools never pay.
+ * PROCSLEUTH_BENCH_KEEP_ENV=1 keeps it, to measure a machine that sets it.
+ */
+export function benchEnv(): NodeJS.ProcessEnv {
+  if (process.env['PROCSLEUTH_BENCH_KEEP_ENV'] === '1') return process.env;
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
+}
+
 /** Runs one command under time-exec; stdout goes to /dev/null, stderr is kept (the last 4 KiB). */
 export async function timeCommand(
   argv: readonly string[],
@@ -221,7 +234,11 @@ export async function timeCommand(
 ): Promise<{ report: TimeExecReport; stderr: string }> {
   const timer = await compileScenario('time-exec');
   return new Promise((res, rej) => {
-    const child = spawn(timer, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(timer, argv, {
+      cwd: REPO_ROOT,
+      env: benchEnv(),
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let report = '';
     child.stderr?.setEncoding('utf8');

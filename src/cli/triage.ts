@@ -9,6 +9,8 @@ import type { SyscallProfile } from '../trace/types.js';
 
 export type { TriageReport };
 import { runRules } from '../rules/index.js';
+import { SHARED_MEMORY_MIN_BYTES } from '../rules/shared-memory.js';
+import { FD_EXHAUSTION_MIN_FDS } from '../rules/fd-exhaustion.js';
 import type { TriageReport } from '../rules/types.js';
 import { renderTriage } from '../report/text-triage.js';
 import { colours, useColour } from '../util/format.js';
@@ -76,7 +78,15 @@ export interface TriageOptions {
 export async function triage(o: TriageOptions, io: CliIO): Promise<TriageReport> {
   const notes: string[] = [];
   // No rule reads PSS (smaps_rollup is the costliest file per process): triage skips it.
-  const snap = await collectSnapshot({ roots: o.roots, cpuWindowMs: o.cpuWindowMs, pss: false });
+  const snap = await collectSnapshot({
+    roots: o.roots,
+    cpuWindowMs: o.cpuWindowMs,
+    pss: false,
+    // maps serve only the shared-memory rule
+    mapsMinVszBytes: SHARED_MEMORY_MIN_BYTES,
+    // RLIMIT_NOFILE serves only the fd-exhaustion rule
+    limitsMinFds: FD_EXHAUSTION_MIN_FDS,
+  });
   const self = process.pid;
   const groups = groupProcesses(snap.processes.filter((p) => p.pid !== self && !p.kernelThread)).sort(
     (a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0),

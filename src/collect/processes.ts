@@ -22,6 +22,10 @@ export interface ProcessReadOptions {
   pss: boolean;
   /** maps: the `pmap -d` totals. */
   maps: boolean;
+  /** Only of processes with at least this much virtual memory (CollectOptions.mapsMinVszBytes). */
+  mapsMinVszBytes?: number | undefined;
+  /** limits: RLIMIT_NOFILE (default true; snapshot.ts reads it later when CollectOptions.limitsMinFds). */
+  limits?: boolean;
   pageSizeBytes: number;
   /**
    * Leave smaps_rollup and maps to fillMemory (their texts were prefetched on a worker thread); the
@@ -75,9 +79,10 @@ export function readProcess(
     }
     const now = !kthread && o.deferMemory !== true;
     const rollup = o.pss && now ? take('smaps_rollup', readPidSmapsRollup(procRoot, pid)) : undefined;
-    const maps = o.maps && now ? take('maps', readPidMaps(procRoot, pid)) : undefined;
+    const maps = wantsMaps(o, stat.vszBytes) && now ? take('maps', readPidMaps(procRoot, pid)) : undefined;
     const totals = maps ? pmapTotals(maps) : undefined;
-    const openFiles = kthread ? undefined : take('limits', readPidOpenFilesLimit(procRoot, pid));
+    const openFiles =
+      kthread || o.limits === false ? undefined : take('limits', readPidOpenFilesLimit(procRoot, pid));
     const uid = status?.uid?.effective;
     const info: ProcessInfo = {
       pid,
@@ -159,7 +164,7 @@ export function fillMemory(
         : readNow(p, 'smaps_rollup', readPidSmapsRollup(procRoot, p.pid), procRoot);
     }
     let maps: Mapping[] | undefined;
-    if (o.maps) {
+    if (wantsMaps(o, p.vszBytes)) {
       const r = texts.maps;
       maps = r ? parsed('maps', r, parsePidMaps) : readNow(p, 'maps', readPidMaps(procRoot, p.pid), procRoot);
     }
@@ -188,6 +193,30 @@ export function fillMemory(
     else problems.denied.push({ pid: p.pid, comm: p.comm, sources: added });
   }
   return 'ok';
+}
+
+/** RLIMIT_NOFILE read after the fd walk (CollectOptions.limitsMinFds); a process gone by then keeps none. */
+export function fillFdLimit(procRoot: string, p: ProcessInfo, problems: ReadProblems): void {
+  let r: ReturnType<typeof readPidOpenFilesLimit>;
+  try {
+    r = readPidOpenFilesLimit(procRoot, p.pid);
+  } catch (err) {
+    // a malformed limits file costs this process its fd limit, not its place in the snapshot
+    if (!(err instanceof ParseError)) throw err;
+    problems.skipped.push({ pid: p.pid, reason: `${err.message} (fd limit left unknown)` });
+    return;
+  }
+  if (r.ok) p.fdLimit = r.value?.soft;
+  else if (r.failure.kind === 'denied') {
+    p.unreadable.push('limits');
+    const d = problems.denied.find((x) => x.pid === p.pid);
+    if (d) d.sources.push('limits');
+    else problems.denied.push({ pid: p.pid, comm: p.comm, sources: ['limits'] });
+  }
+}
+
+function wantsMaps(o: ProcessReadOptions, vszBytes: number): boolean {
+  return o.maps && (o.mapsMinVszBytes === undefined || vszBytes >= o.mapsMinVszBytes);
 }
 
 function readNow<T>(p: ProcessInfo, source: string, r: Read<T>, procRoot: string): T | undefined {

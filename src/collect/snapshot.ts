@@ -9,7 +9,7 @@
 import type { Roots } from '../util/roots.js';
 import { emptyStatFields, readPidStatFields, USER_HZ as CLOCK_TICKS_PER_SECOND } from '../procfs/pid-stat.js';
 import { listPids } from '../procfs/pids.js';
-import { fillMemory, readProcess, type ProcessReadOptions } from './processes.js';
+import { fillFdLimit, fillMemory, readProcess, type ProcessReadOptions } from './processes.js';
 import { prefetchFiles } from './prefetch.js';
 import { readHost, hostCpuPercent, type HostReading } from './host.js';
 import { readSocketTables, topRemotes, emptyStateCounts } from './sockets.js';
@@ -22,6 +22,17 @@ export interface CollectOptions {
   cpuWindowMs?: number;
   pss?: boolean;
   maps?: boolean;
+  /**
+   * Read maps only of processes with at least this much virtual memory (the rest keep their pmap
+   * totals undefined). triage needs maps only for shared mappings of 256 MiB or more, which a process
+   * with less address space cannot have; on a host of small processes that skips nearly every read.
+   */
+  mapsMinVszBytes?: number;
+  /**
+   * Read RLIMIT_NOFILE only of processes with at least this many fds open, after the fd walk (the
+   * others keep fdLimit undefined). triage's fd-exhaustion rule speaks from 64 fds up.
+   */
+  limitsMinFds?: number;
   /** Walk fds: fd counts and socket ownership. */
   fds?: boolean;
   sockets?: boolean;
@@ -58,11 +69,14 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
   const prefetchStarted = performance.now();
   const prefetching = prefetchFiles(proc, pids, [
     ...(pss ? ['smaps_rollup'] : []),
-    ...(maps ? ['maps'] : []),
+    // which processes pass mapsMinVszBytes is known only after their stat: those few are read inline
+    ...(maps && o.mapsMinVszBytes === undefined ? ['maps'] : []),
   ]);
   const ro: ProcessReadOptions = {
     pss,
     maps,
+    mapsMinVszBytes: o.mapsMinVszBytes,
+    limits: o.limitsMinFds === undefined || o.fds === false,
     pageSizeBytes: host0.pageSizeBytes,
     deferMemory: !!prefetching,
   };
@@ -111,6 +125,12 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
       }
       if (tables && p.fdCount !== undefined)
         p.sockets = socketsOf(walk.socketsByPid.get(p.pid) ?? [], tables);
+    }
+    if (!ro.limits) {
+      const min = o.limitsMinFds ?? 0;
+      time('limits', () => {
+        for (const p of processes) if ((p.fdCount ?? 0) >= min) fillFdLimit(proc, p, problems);
+      });
     }
   }
   const tcp: Snapshot['tcp'] = tables

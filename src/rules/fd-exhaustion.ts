@@ -4,15 +4,20 @@ import { level, pct, who } from './util.js';
 
 const PROCESS_WARN = 0.8;
 const PROCESS_CRIT = 0.95;
-/** Tiny limits fill up without meaning a leak: need at least this many fds open to speak. */
-const MIN_FDS = 64;
+/** Tiny limits fill up without meaning a leak: need at least this many fds open to speak (triage reads limits only from here up). */
+export const FD_EXHAUSTION_MIN_FDS = 64;
 const HOST_WARN = 0.7;
 const HOST_CRIT = 0.9;
 
 export const fdExhaustion: Rule = ({ snapshot: s }) => {
   const out: Finding[] = [];
   for (const p of s.processes) {
-    if (p.fdCount === undefined || typeof p.fdLimit !== 'number' || p.fdLimit === 0 || p.fdCount < MIN_FDS)
+    if (
+      p.fdCount === undefined ||
+      typeof p.fdLimit !== 'number' ||
+      p.fdLimit === 0 ||
+      p.fdCount < FD_EXHAUSTION_MIN_FDS
+    )
       continue;
     const ratio = p.fdCount / p.fdLimit;
     const sev = level(ratio, PROCESS_WARN, PROCESS_CRIT);

@@ -6,8 +6,8 @@
 import type { Finding, Rule } from './types.js';
 import { mib, who } from './util.js';
 
-/** Mapped shared memory worth mentioning. */
-const INFO_BYTES = 256 * 1024 ** 2;
+/** Mapped shared memory worth mentioning (triage reads maps only of processes with this much address space). */
+export const SHARED_MEMORY_MIN_BYTES = 256 * 1024 ** 2;
 /** Resident share of total memory that makes it a warning. */
 const WARN_SHARE = 0.25;
 const CRIT_SHARE = 0.5;
@@ -17,7 +17,7 @@ export const sharedMemory: Rule = ({ snapshot: s }) => {
   const total = s.host.memTotalBytes;
   for (const p of s.processes) {
     const mapped = p.shmMappedBytes ?? 0;
-    if (mapped < INFO_BYTES) continue;
+    if (mapped < SHARED_MEMORY_MIN_BYTES) continue;
     const resident = p.shmemRssBytes ?? 0;
     const share = total > 0 ? resident / total : 0;
     out.push({
