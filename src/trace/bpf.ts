@@ -7,7 +7,7 @@
  * Why bursts: on this kind of machine there is no cheaper hook than the syscall tracepoints (kprobes
  * are compiled out and function tracing, hence fentry/fexit, is refused with EPERM), and merely having
  * a program on them puts every syscall of every task on the slow path: an empty program on sys_exit
- * costs a busy read() loop 1.14–1.25×, the timed counters 1.7–2× (bench/tracer-overhead.bench.ts). No
+ * costs a busy read() loop 1.14–1.25×, the timed counters 1.7–2× (bench/tracer-overhead.ts). No
  * continuous per-call tracer can meet 1.1× there. Attached for a share `duty` of the window, the
  * average cost is 1 + duty × (that − 1); the helper measures the traced processes' call rate in each
  * burst (its CPU time per call) and picks the duty that keeps the busiest one within `budget` (5%),
@@ -39,7 +39,7 @@ import type { Arch, InFlightCall, SyscallProfile, TraceOptions, TracerOverhead }
 export const BPF_HELPER = fileURLToPath(new URL('../../build/Release/procsleuth-bpfcount', import.meta.url));
 
 /**
- * Busy read() → EAGAIN loop, syscalls/s traced against untraced, bench/tracer-overhead.bench.ts,
+ * Busy read() → EAGAIN loop, syscalls/s traced against untraced, bench/tracer-overhead.ts,
  * medians of 5 interleaved runs, 5 s windows, on a 2-vCPU VM (kernel 6.18, retpolines + SRSO). The
  * most controlled run, a quiet machine (load 3) with loop and helper on separate CPUs: 1.05× (runs
  * 0.95–1.05; per CPU second of the loop 1.04×). Unpinned on a quiet machine (load 0.9–3) 0.97×; under

@@ -27,7 +27,7 @@ import {
 } from './types.js';
 
 /**
- * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts, medians
+ * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.ts, medians
  * of 5 interleaved runs on a 2-vCPU Firecracker VM (kernel 6.18, bpftrace 0.17, load average 7–11 from
  * other work): counts mode 2.3× unpinned (2.4× with loop and tracer on separate CPUs), timed mode 5.1×
  * (5.8× pinned). An empty bpftrace program on sys_exit alone costs 2.1× unpinned, 1.45× pinned:

@@ -19,7 +19,7 @@ import { TracerFailedError, isRoot, runTracer } from './tracer-process.js';
 import type { SyscallProfile, TraceOptions, TracerOverhead } from './types.js';
 
 /**
- * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts: median
+ * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.ts: median
  * of 5 interleaved runs 75× unpinned (runs 51–129), 95× with loop and perf on separate CPUs, on a
  * 2-vCPU VM (kernel 6.18, perf 6.1, load average 7–11 from other work); earlier runs gave 57× and 148×.
  */

@@ -18,7 +18,7 @@ import { FD_SYSCALLS, hostArch, syscallName } from './syscalls.js';
 import type { ProcSampling, SyscallProfile, ThreadSamples, TraceOptions, TracerOverhead } from './types.js';
 
 /**
- * bench/tracer-overhead.bench.ts: 0.98× median unpinned (runs 0.66–1.32), per CPU second of the loop
+ * bench/tracer-overhead.ts: 0.98× median unpinned (runs 0.66–1.32), per CPU second of the loop
  * 0.99×, i.e. no slowdown within the noise of a 2-vCPU VM; the sampler never touches the process, it
  * only competes for CPU (pinned to the other CPU, where other work also ran: 1.37× wall, 1.04× CPU).
  */

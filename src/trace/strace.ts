@@ -22,7 +22,7 @@ import { TracerFailedError, runTracer } from './tracer-process.js';
 import type { InFlightCall, SyscallProfile, TraceOptions, TracerOverhead } from './types.js';
 
 /**
- * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.bench.ts: median
+ * Traced/untraced syscall rate of a busy read() → EAGAIN loop, bench/tracer-overhead.ts: median
  * of 5 interleaved runs 58× unpinned (runs 54–101), 330× with loop and strace+parser on separate CPUs
  * (the parser then has one CPU shared with strace and waits stall the tracee), on a 2-vCPU Firecracker
  * VM, kernel 6.18, strace 6.1 with `-f -qq -T`, its output parsed by us as it comes; earlier runs 31×, 86×.

@@ -122,7 +122,7 @@ export interface ProcSampling {
 export interface TracerOverhead {
   /** What the tracer costs the traced process, in words. */
   description: string;
-  /** Traced time / untraced time of a busy syscall loop, measured by bench/tracer-overhead.bench.ts. */
+  /** Traced time / untraced time of a busy syscall loop, measured by bench/tracer-overhead.ts. */
   measuredSlowdown?: number;
 }
 

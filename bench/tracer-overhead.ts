@@ -5,7 +5,7 @@
  * backends interleaved (A B C A B C …), and print medians over RUNS runs. The constants *_SLOWDOWN in
  * src/trace/*.ts come from this bench.
  *
- *   node --import tsx bench/tracer-overhead.bench.ts [bpf bpftrace perf strace proc …] [--runs 5] [--seconds 5] [--pin]
+ *   node --import tsx bench/tracer-overhead.ts [bpf bpftrace perf strace proc …] [--runs 5] [--seconds 5] [--pin]
  *
  * Two ratios per run: `wall` is syscalls per second of wall time (what the issue asks), `cpu` is
  * syscalls per second of the loop's own CPU time, which a busy machine (other work, or the tracer's
