@@ -3,7 +3,7 @@
  * process-days, delay to detection, and the onset error of CPU spikes.
  *
  * 1. Real scenario processes under the real recorder at 100 ms (test/detect/corpus.ts): steady leak,
- *    slow leak under noise, sawtooth with a rising floor, sawtooth without leak, warm-up to a plateau,
+ *    slow leak under a fast sawtooth, slow leak under random noise, sawtooth with a rising floor, sawtooth without leak, warm-up to a plateau,
  *    one step, flat noise, CLOSE_WAIT leak, fd leak, a leak restarted every 2 s, a CPU spike in three
  *    workers at a known time. `--real-seconds` (default 60) sets how long.
  * 2. Synthetic five days at one minute, written through RecordWriter: leaks injected at known samples

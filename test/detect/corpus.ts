@@ -87,7 +87,7 @@ export async function runRealCorpus(o: { seconds: number; intervalMs: number }):
     );
     // +96 KiB per 600 ms under 2 MiB that comes and goes every 300 ms (out of step with the sampling)
     running.push(
-      await memLeak('slow leak under noise', { leak: true, resource: 'memory', view: 'process' }, [
+      await memLeak('slow leak under a fast sawtooth', { leak: true, resource: 'memory', view: 'process' }, [
         '--mode',
         'sawtooth-leak',
         '--kib',
@@ -141,6 +141,22 @@ export async function runRealCorpus(o: { seconds: number; intervalMs: number }):
         String(Math.round(ticks * 0.4)),
         '--step-kib',
         '16384',
+      ]),
+    );
+    running.push(
+      await memLeak('slow leak under random noise', { leak: true, resource: 'memory', view: 'process' }, [
+        '--mode',
+        'noise-leak',
+        '--kib',
+        '1024',
+        '--base-kib',
+        '4096',
+        '--leak-kib',
+        '96',
+        '--period',
+        '2',
+        '--interval-ms',
+        '200',
       ]),
     );
     running.push(

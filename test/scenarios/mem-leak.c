@@ -14,6 +14,8 @@
  *   plateau        +kib every tick until --cap-kib (default kib*period), then flat (warm-up, not a leak)
  *   step           flat, one jump of --step-kib (default kib*period) after --step-after ticks (not a leak)
  *   noise          flat around --base-kib, plus a random 0..2*kib block replaced every tick (not a leak)
+ *   noise-leak     the same noise, plus --leak-kib kept every --period ticks: a slow leak under random
+ *                  noise larger than minutes of its growth (a leak)
  * --base-kib is allocated before READY in every mode. --max-kib caps any growth so a forgotten
  * process cannot eat the machine.
  *
@@ -82,7 +84,7 @@ int main(int argc, char **argv) {
   srand((unsigned)opt_long(argc, argv, "--seed", 1));
   if (kib < 0 || interval < 1 || period < 1) die("--kib >= 0, --interval-ms >= 1, --period >= 1");
 
-  enum { STEADY, SAW_LEAK, SAW, PLATEAU, STEP, NOISE } m;
+  enum { STEADY, SAW_LEAK, SAW, PLATEAU, STEP, NOISE, NOISE_LEAK } m;
   if (strcmp(mode, "steady") == 0)
     m = STEADY;
   else if (strcmp(mode, "sawtooth-leak") == 0)
@@ -95,6 +97,8 @@ int main(int argc, char **argv) {
     m = STEP;
   else if (strcmp(mode, "noise") == 0)
     m = NOISE;
+  else if (strcmp(mode, "noise-leak") == 0)
+    m = NOISE_LEAK;
   else {
     errno = 0;
     die("unknown --mode %s", mode);
@@ -138,6 +142,9 @@ int main(int argc, char **argv) {
       case STEP:
         if (tick == step_after) keep(alloc_kib(step_kib), step_kib);
         break;
+      case NOISE_LEAK:
+        if (tick % period == 0) keep(alloc_kib(leak), leak);
+        __attribute__((fallthrough)); /* the same noise on top */
       case NOISE:
         if (noise != NULL) {
           free(noise);
