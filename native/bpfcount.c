@@ -650,6 +650,8 @@ int main(int argc, char **argv) {
   uint64_t gen = 0, bursts = 0;
   uint64_t *before = calloc((size_t)npids, sizeof(uint64_t)), *after = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu0 = calloc((size_t)npids, sizeof(uint64_t)), *cpu1 = calloc((size_t)npids, sizeof(uint64_t));
+  uint64_t *cpu_start = calloc((size_t)npids, sizeof(uint64_t)), *seen = calloc((size_t)npids, sizeof(uint64_t));
+  cpu_all(pids, cpu_start, npids);
   double duty = 1.0;
   static struct slot inflight[MAX_INFLIGHT];
   int n_inflight = 0;
@@ -687,7 +689,19 @@ int main(int argc, char **argv) {
     flush_slots(m.stats);
     traced += b2 - b0;
     if (duty >= 1.0) break;
-    uint64_t next = b2 + (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
+    /*
+     * A process that has run since the window began but made no call in any burst yet was off-CPU
+     * through every one (a loaded machine; more busy workers than cores): left to the duty's spacing it
+     * could miss the whole window and be absent from the profile. Burst again after one burst's length
+     * until every such process is seen; one blocked for good uses no CPU and does not hold this up.
+     */
+    totals(m.stats, pids, seen, npids);
+    cpu_all(pids, cpu1, npids);
+    int unseen = 0;
+    for (int i = 0; i < npids; i++)
+      if (seen[i] == 0 && cpu1[i] > cpu_start[i]) unseen = 1;
+    uint64_t gap = unseen ? b2 - b0 : (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
+    uint64_t next = b2 + gap;
     /* no burst fits before the end: stop now rather than trace past the window */
     if (next + (uint64_t)(burst_ms * 1e6 / 2) >= end) {
       sleep_until(end);
