@@ -100,6 +100,30 @@ interface Fleet {
   matchers: string[];
 }
 
+/** What both documents say of where and when their data came from. */
+function documentHead(
+  src: PromSource,
+  fleet: Fleet,
+  q: FleetQuery,
+  acc: { lo: number; hi: number; points: number },
+): {
+  generatedAt: string;
+  source: PrometheusSourceRef;
+  since: string | null;
+  from: string | null;
+  to: string | null;
+  samples: number;
+} {
+  return {
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    source: sourceRef(src, fleet),
+    since: iso(q.startMs),
+    from: Number.isFinite(acc.lo) ? iso(acc.lo) : null,
+    to: Number.isFinite(acc.hi) ? iso(acc.hi) : null,
+    samples: acc.points,
+  };
+}
+
 function fleetMatchers(q: FleetQuery): string[] {
   const m: string[] = [];
   if (q.nodeRegex !== undefined) m.push(`node=~${promString(q.nodeRegex)}`);
@@ -228,12 +252,7 @@ export async function fleetLeaks(src: PromSource, q: FleetQuery): Promise<FleetL
     );
   return {
     schema: 'procsleuth.leaks/1',
-    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
-    source: sourceRef(src, fleet),
-    since: iso(q.startMs),
-    from: Number.isFinite(acc.lo) ? iso(acc.lo) : null,
-    to: Number.isFinite(acc.hi) ? iso(acc.hi) : null,
-    samples: acc.points,
+    ...documentHead(src, fleet, q, acc),
     scanned: {
       processes: 0,
       groups: groups.size,
@@ -339,12 +358,7 @@ export async function fleetSpikes(src: PromSource, q: FleetQuery): Promise<Fleet
   if (fleet.nodes.length === 0) notes.unshift(noNodes(src, fleet));
   return {
     schema: 'procsleuth.spikes/1',
-    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
-    source: sourceRef(src, fleet),
-    since: iso(q.startMs),
-    from: Number.isFinite(acc.lo) ? iso(acc.lo) : null,
-    to: Number.isFinite(acc.hi) ? iso(acc.hi) : null,
-    samples: acc.points,
+    ...documentHead(src, fleet, q, acc),
     scanned: { processes: 0, groups: groups.size, series, nodes: fleet.nodes.length },
     notes,
     events: [],
