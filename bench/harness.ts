@@ -227,6 +227,21 @@ export function benchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * One whole command, timed by time-exec: wall, CPU (user + system of every thread) and peak RSS. Throws
+ * unless it exits with one of `okExitCodes` (default 0).
+ */
+export async function timeWhole(
+  argv: readonly string[],
+  okExitCodes: readonly number[] = [0],
+): Promise<{ wallMs: number; cpuMs: number; maxRssMb: number }> {
+  const { report: r, stderr } = await timeCommand(argv);
+  if (r.execErrno !== 0) throw new Error(`${argv[0]}: ${r.execError}`);
+  if (r.signal !== 0 || !okExitCodes.includes(r.exitCode))
+    throw new Error(`${argv.join(' ')} failed (exit ${r.exitCode}, signal ${r.signal}): ${stderr}`);
+  return { wallMs: r.wallUs / 1000, cpuMs: (r.userUs + r.sysUs) / 1000, maxRssMb: r.maxRssKib / 1024 };
+}
+
 /** Runs one command under time-exec; stdout goes to /dev/null, stderr is kept (the last 4 KiB). */
 export async function timeCommand(
   argv: readonly string[],

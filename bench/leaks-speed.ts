@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ar1Gen, writeRecord, type SynthProc } from '../test/detect/synth.js';
 import { mulberry32 } from '../src/detect/random.js';
+import { timeWhole } from './harness.js';
 
 const GEN_VERSION = 3;
 const REPO = resolve(import.meta.dirname, '..');
@@ -230,48 +231,16 @@ console.log(
 );
 console.log(`  suspects ${mid.suspects} (${mid.leaks} leaks); scanned ${JSON.stringify(mid.scanned)}`);
 
-// 2. The whole command, `node bin/procsleuth.js leaks --db … --json`, timed by /usr/bin/time (wall,
-// user + system CPU of every thread, peak RSS); with --compare, another checkout's command in turn.
-const TIME = '/usr/bin/time';
+// 2. The whole command, `node bin/procsleuth.js leaks --db … --json`, timed by time-exec (wall, user +
+// system CPU of every thread, peak RSS); with --compare, another checkout's command in turn.
 const bins: [string, string][] = [['this checkout', join(REPO, 'bin/procsleuth.js')]];
 if (args.compare) bins.push([args.compare, join(resolve(args.compare), 'bin/procsleuth.js')]);
 const whole = new Map<string, { wallMs: number; cpuMs: number; rssMb: number }[]>(bins.map(([n]) => [n, []]));
-const timeFile = join(dir, `leaks-speed-${process.pid}.time`);
 for (let i = 0; i < ROUNDS; i++) {
   for (const [name, bin] of bins) {
-    const t0 = performance.now();
-    const r = existsSync(TIME)
-      ? spawnSync(
-          TIME,
-          ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, bin, 'leaks', '--db', db, '--json'],
-          {
-            cwd: REPO,
-            encoding: 'utf8',
-            maxBuffer: 256 * 1024 * 1024,
-          },
-        )
-      : spawnSync(process.execPath, [bin, 'leaks', '--db', db, '--json'], {
-          cwd: REPO,
-          encoding: 'utf8',
-          maxBuffer: 256 * 1024 * 1024,
-        });
-    const wallMs = performance.now() - t0;
     // exit code 1: leaks were found
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${bin} leaks failed (${r.status}): ${r.stderr}`);
-    let cpuMs = NaN;
-    let rssMb = NaN;
-    if (existsSync(TIME)) {
-      const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8')
-        .trim()
-        .split('\n')
-        .pop()!
-        .split(' ')
-        .map(Number);
-      cpuMs = (user! + sys!) * 1000;
-      rssMb = rssKb! / 1024;
-      rmSync(timeFile, { force: true });
-    }
-    whole.get(name)!.push({ wallMs, cpuMs, rssMb });
+    const t = await timeWhole([process.execPath, bin, 'leaks', '--db', db, '--json'], [0, 1]);
+    whole.get(name)!.push({ wallMs: t.wallMs, cpuMs: t.cpuMs, rssMb: t.maxRssMb });
   }
 }
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

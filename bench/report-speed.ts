@@ -15,12 +15,12 @@
  * `--compare DIR` also times DIR/bin/procsleuth.js (another checkout, built), interleaved round by round
  * with this one, so both see the same load.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateRecord } from '../test/report/gen.js';
+import { timeWhole } from './harness.js';
 
 const GEN_VERSION = 1;
 const REPO = resolve(import.meta.dirname, '..');
@@ -67,31 +67,13 @@ interface Run {
   maxRssMb: number;
 }
 
-const TIME = '/usr/bin/time';
-const haveTime = existsSync(TIME);
-
-function once(bin: string, extra: string[]): Run {
+async function once(bin: string, extra: string[]): Promise<Run> {
   const out = join(dir, `report-speed-${process.pid}.html`);
-  const argv = [bin, 'report', '--db', db, '--out', out, ...extra];
-  const timeFile = join(dir, `report-speed-${process.pid}.time`);
-  const cmd = haveTime ? TIME : process.execPath;
-  const cmdArgs = haveTime ? ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, ...argv] : argv;
-  const t0 = performance.now();
-  const r = spawnSync(cmd, cmdArgs, { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`report failed (${r.status}): ${r.stderr}`);
+  const t = await timeWhole([process.execPath, bin, 'report', '--db', db, '--out', out, ...extra]);
   const html = statSync(out).size;
   rmSync(out, { force: true });
   if (html < 10_000) throw new Error(`report too small: ${html} bytes`);
-  if (!haveTime) return { wallMs, cpuMs: NaN, maxRssMb: NaN };
-  const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8')
-    .trim()
-    .split('\n')
-    .pop()!
-    .split(' ')
-    .map(Number);
-  rmSync(timeFile, { force: true });
-  return { wallMs, cpuMs: (user! + sys!) * 1000, maxRssMb: rssKb! / 1024 };
+  return t;
 }
 
 const median = (xs: number[]): number => {
@@ -110,7 +92,7 @@ for (let i = 0; i < ROUNDS; i++)
     for (const [name, bin] of bins) {
       const key = `${name}, ${variant}`;
       if (!runs.has(key)) runs.set(key, []);
-      runs.get(key)!.push(once(bin, extra));
+      runs.get(key)!.push(await once(bin, extra));
     }
 
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../util/errors.js';
 import { defaultRoots, type Roots } from '../util/roots.js';
@@ -68,4 +69,16 @@ export function durationMs(value: string | undefined, name: string, dflt: number
 
 export function printJson(io: CliIO, doc: unknown): void {
   io.out(JSON.stringify(doc, null, 2) + '\n');
+}
+
+/** procsleuth's version, from package.json (two levels up from dist/cli/ and dist/bundle/ alike). */
+export function toolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }

@@ -3,7 +3,7 @@
  * `(args, io) → exit code`; errors thrown below are turned into a message and exit code 2 here.
  */
 import { ProcsleuthError } from '../util/errors.js';
-import type { Command, CliIO } from './command.js';
+import { toolVersion, type Command, type CliIO } from './command.js';
 
 /**
  * Commands load lazily: a one-shot command pays Node's module loading for what it runs only (the
@@ -99,7 +99,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 0;
   }
   if (first === '--version' || first === '-V') {
-    io.out(`${await version()}\n`);
+    io.out(`${toolVersion()}\n`);
     return 0;
   }
   let name: string = DEFAULT_COMMAND;
@@ -142,12 +142,4 @@ function processIO(): CliIO {
     isTTY: process.stdout.isTTY === true,
     env: process.env,
   };
-}
-
-async function version(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }

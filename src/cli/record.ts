@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { ProcsleuthError, UsageError } from '../util/errors.js';
 import { defaultDbPath, runRecorder } from '../record/recorder.js';
 import { jsonLogger, type LogLevel } from '../record/log.js';
 import type { Exporters } from '../record/exporters/index.js';
-import { durationMs, intOption, parse, rootsFrom, type Command } from './command.js';
+import { durationMs, intOption, parse, rootsFrom, toolVersion, type Command } from './command.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -97,7 +96,7 @@ Read it back with "procsleuth history".`,
           maxGroups,
           topN,
           log,
-          userAgent: `procsleuth/${version()}`,
+          userAgent: `procsleuth/${toolVersion()}`,
         });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -113,7 +112,7 @@ Read it back with "procsleuth history".`,
         retentionMs,
         once: values.once === true,
         log,
-        version: version(),
+        version: toolVersion(),
         sampler: { sweepMs: passMs, pssMs: passMs, socketsMs: passMs },
         onSample: exporters && ((input, health) => exporters.onSample(input, health)),
       });
@@ -145,15 +144,4 @@ function sizeBytes(value: string | undefined, name: string, dflt: number): numbe
   const n = Math.floor(Number(m[1]) * (units[(m[2] ?? 'b').toLowerCase()] ?? 1));
   if (n < 1 << 20) throw new UsageError(`--${name} must be at least 1MiB, got "${value}"`);
   return n;
-}
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }

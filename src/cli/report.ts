@@ -3,7 +3,7 @@
  * `--bundle` the vendor bundle: the report, the snapshot, per suspect its mappings, fds, sockets, limits
  * and environment, the series as CSV, a README. Secrets are redacted everywhere unless `--no-redact`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { collectSnapshot } from '../collect/snapshot.js';
 import { collectFds } from '../collect/fds.js';
 import { collectPmap } from '../collect/pmap-report.js';
@@ -24,7 +24,15 @@ import { readText } from '../util/proc-io.js';
 import type { Roots } from '../util/roots.js';
 import { triage } from './triage.js';
 import { sinceMs } from './history.js';
-import { commonOptions, intOption, parse, printJson, rootsFrom, type Command } from './command.js';
+import {
+  commonOptions,
+  intOption,
+  parse,
+  printJson,
+  rootsFrom,
+  toolVersion,
+  type Command,
+} from './command.js';
 import type { TriageReport } from '../rules/types.js';
 
 export const reportCommand: Command = {
@@ -81,7 +89,7 @@ The HTML file opens without network access; it prints well to PDF.`,
       const reader = new RecordReader(store);
       model = buildReport(reader, {
         db: dbPath,
-        version: version(),
+        version: toolVersion(),
         chartLibrary: `uPlot ${assets.version}`,
         sinceMs: since,
         triage: tri,
@@ -151,20 +159,6 @@ function writeFile(path: string, content: string | Buffer): void {
 
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'x';
-}
-
-function version(): string {
-  try {
-    return (
-      (
-        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-          version?: string;
-        }
-      ).version ?? '0.0.0'
-    );
-  } catch {
-    return '0.0.0';
-  }
 }
 
 function toCsv(c: Columns, names: string[]): string {

@@ -13,7 +13,7 @@ import { RecordReader, Store } from '../store/index.js';
 import { Api, type LiveAccess } from '../server/api.js';
 import { isLoopback, startServer } from '../server/server.js';
 import { ProcsleuthError, UsageError } from '../util/errors.js';
-import { parse, rootsFrom, commonOptions, type Command } from './command.js';
+import { parse, rootsFrom, commonOptions, toolVersion, type Command } from './command.js';
 import { triage } from './triage.js';
 
 export const serveCommand: Command = {
@@ -87,7 +87,7 @@ findings, suspects). None reads a file a client names or runs a command.`,
     const api = new Api({
       reader: new RecordReader(store),
       redact: values['no-redact'] !== true,
-      version: version(),
+      version: toolVersion(),
       findings: values['no-triage']
         ? undefined
         : () => triage({ roots, traceMs: 0, cpuWindowMs: 500 }, { ...io, isTTY: false }),
@@ -131,18 +131,4 @@ export function parseListen(v: string): { host: string; port: number } {
   if (!m || port > 65535)
     throw new UsageError(`--listen wants ADDRESS:PORT such as 127.0.0.1:8017 or [::1]:8017, got "${v}"`);
   return { host: (m[1] ?? m[2])!, port };
-}
-
-function version(): string {
-  try {
-    return (
-      (
-        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-          version?: string;
-        }
-      ).version ?? '0.0.0'
-    );
-  } catch {
-    return '0.0.0';
-  }
 }

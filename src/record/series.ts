@@ -32,6 +32,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
 import {
+  HOST_CPU_BUSY_COLUMNS,
   HOST_SERIES,
   PROC_SERIES,
   RecordReader,
@@ -1106,14 +1107,7 @@ function scanCpu(r: RecordReader, o: ScanOptions, emit: (s: CpuSeries) => void):
     if (v) emit({ entity: g.entity, tMs: t.tMs, percent: v });
   }
   if (n > 1) {
-    const cols = [
-      'cpu_user_ticks',
-      'cpu_nice_ticks',
-      'cpu_system_ticks',
-      'cpu_irq_ticks',
-      'cpu_softirq_ticks',
-      'cpu_steal_ticks',
-    ];
+    const cols = [...HOST_CPU_BUSY_COLUMNS];
     const h = r.decode(HOST_SERIES, undefined, cols, t, [0, n - 1]);
     const busy = new Float64Array(n);
     for (let i = 0; i < n; i++) {

@@ -51,6 +51,8 @@ export {
   SOCK_SERIES,
   HOST_SERIES,
   SOCK_TCP_STATES,
+  HOST_CPU_BUSY_COLUMNS,
+  HOST_CPU_IDLE_COLUMNS,
 } from './schema.js';
 export type { SeriesSpec, ColumnSpec, ColumnKind } from './schema.js';
 export { Store, StoreError, storeError, thisHost } from './store.js';

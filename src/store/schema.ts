@@ -105,6 +105,17 @@ export const HOST_SERIES = {
   ],
 } as const satisfies SeriesSpec;
 
+/** Host CPU tick columns of the modes that are busy time (all but idle and iowait), and of the idle ones. */
+export const HOST_CPU_BUSY_COLUMNS: readonly string[] = [
+  'cpu_user_ticks',
+  'cpu_nice_ticks',
+  'cpu_system_ticks',
+  'cpu_irq_ticks',
+  'cpu_softirq_ticks',
+  'cpu_steal_ticks',
+];
+export const HOST_CPU_IDLE_COLUMNS: readonly string[] = ['cpu_idle_ticks', 'cpu_iowait_ticks'];
+
 export const ALL_SERIES: readonly SeriesSpec[] = [PROC_SERIES, SOCK_SERIES, HOST_SERIES];
 
 function rawDdl(s: SeriesSpec, suffix: 'raw' | 'recent'): string {

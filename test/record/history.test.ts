@@ -11,7 +11,7 @@ import { startScenario, stopAllScenarios, type RunningScenario } from '../helper
 import { runCli, sleep, startCli } from './helpers.js';
 import { parsePidStat } from '../../src/procfs/pid-stat.js';
 import { readText } from '../../src/util/proc-io.js';
-import { emptyStatFields, parseStatBytes, readStatFields } from '../../src/record/fast-stat.js';
+import { emptyStatFields, parseStatBytes, readPidStatFields } from '../../src/procfs/pid-stat.js';
 import { sparkline } from '../../src/record/history.js';
 import { renderCsv } from '../../src/cli/history.js';
 import type { HistoryDocument } from '../../src/record/history.js';
@@ -23,14 +23,14 @@ const validateDoc = new Ajv({ allErrors: true, strict: false }).compile(
   JSON.parse(readFileSync(new URL('../../schema/history.schema.json', import.meta.url), 'utf8')) as object,
 );
 
-describe('fast-stat', () => {
+describe('the fast stat reader (procfs/pid-stat.ts) the recorder uses', () => {
   it('agrees with parsePidStat on every live process', () => {
     const out = emptyStatFields();
     let n = 0;
     for (const name of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
       const pid = Number(name);
       const t = readText(`/proc/${pid}/stat`, true);
-      const r = readStatFields('/proc', pid, out);
+      const r = readPidStatFields('/proc', pid, out);
       if (!t.ok || !r.ok) continue;
       const ref = parsePidStat(t.text);
       // counters move between the two reads of a busy process; identity and layout do not

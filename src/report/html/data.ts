@@ -13,6 +13,8 @@
  */
 import type { Statement } from 'better-sqlite3';
 import {
+  HOST_CPU_BUSY_COLUMNS,
+  HOST_CPU_IDLE_COLUMNS,
   HOST_SERIES,
   PROC_SERIES,
   SOCK_SERIES,
@@ -81,15 +83,6 @@ export interface GroupLatest {
   sockets: number | undefined;
 }
 
-const HOST_CPU_BUSY = [
-  'cpu_user_ticks',
-  'cpu_nice_ticks',
-  'cpu_system_ticks',
-  'cpu_irq_ticks',
-  'cpu_softirq_ticks',
-  'cpu_steal_ticks',
-];
-const HOST_CPU_IDLE = ['cpu_idle_ticks', 'cpu_iowait_ticks'];
 const HOST_LEVELS = [
   'load1_x100',
   'load5_x100',
@@ -173,16 +166,16 @@ export class RecordView {
     const cols: Record<string, Float64Array> = {};
     if (n === 0) return { tMs: t.tMs, cols };
     const names = [
-      ...HOST_CPU_BUSY,
-      ...HOST_CPU_IDLE,
+      ...HOST_CPU_BUSY_COLUMNS,
+      ...HOST_CPU_IDLE_COLUMNS,
       ...HOST_LEVELS,
       ...HOST_TCP_STATES.map((s) => `st_${s.toLowerCase()}`),
     ];
     const d = this.reader.decode(HOST_SERIES, undefined, names, t, [0, n - 1]);
     const col = (name: string): Float64Array =>
       d.values[names.indexOf(name)] ?? new Float64Array(n).fill(NaN);
-    const busy = HOST_CPU_BUSY.map(col);
-    const all = [...busy, ...HOST_CPU_IDLE.map(col)];
+    const busy = HOST_CPU_BUSY_COLUMNS.map(col);
+    const all = [...busy, ...HOST_CPU_IDLE_COLUMNS.map(col)];
     const cpu = new Float64Array(n).fill(NaN);
     const user = new Float64Array(n).fill(NaN);
     const system = new Float64Array(n).fill(NaN);
