@@ -22,7 +22,9 @@ nothing. Raw samples are kept for --retention, then folded into 10-minute min/ma
                   $XDG_STATE_HOME/procsleuth/record.db (~/.local/state/…) otherwise
   --retention D   how long raw samples are kept (default 14d)
   --once          take one full sample, write it, exit
-  --pass D        how often PSS and socket ownership are re-read (default 60s, at least --interval)
+  --pass D        how often PSS and socket ownership are re-read (default 60s, at least --interval);
+                  fds and anon of a process whose /proc/PID/stat did not move (no CPU tick, fault or
+                  RSS change) are re-read once per pass too, not every interval
   --log-level L   debug|info|warn|error; logs are JSON lines on stderr
 
 Export to Prometheus (host, per-group and top-N series, bounded: never a series per PID):

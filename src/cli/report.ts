@@ -15,6 +15,8 @@ import { buildReport, type ReportModel } from '../report/html/model.js';
 import { renderReportHtml } from '../report/html/render.js';
 import { chartAssets } from '../report/html/assets.js';
 import { RecordView, type Columns } from '../report/html/data.js';
+import { membersOf } from '../report/html/suspects.js';
+import type { EntityRef } from '../detect/leaks.js';
 import { buildBundle, csvCell, type BundleFile } from '../report/bundle.js';
 import { redactDeep, redactEnv } from '../report/redact.js';
 import { renderPmap } from '../report/text-pmap.js';
@@ -23,6 +25,8 @@ import { ProcsleuthError, UsageError } from '../util/errors.js';
 import { readText } from '../util/proc-io.js';
 import type { Roots } from '../util/roots.js';
 import { triage } from './triage.js';
+import { leaksFromRecord } from './leaks.js';
+import { spikesFromRecord, spikesInWorker } from './spikes.js';
 import { sinceMs } from './history.js';
 import {
   commonOptions,
@@ -48,7 +52,7 @@ export const reportCommand: Command = {
   --no-triage        no snapshot of this host now: the report shows the record only
   --trace-seconds N  also profile the hottest group's syscalls for N seconds
   --no-redact        keep passwords, tokens and credentials in command lines and environments
-  --json             print the report model (schema procsleuth.report/1) instead of a summary
+  --json             print the report model (schema procsleuth.report/2) instead of a summary
 
 The HTML file opens without network access; it prints well to PDF.`,
   async run(args, io) {
@@ -85,8 +89,21 @@ The HTML file opens without network access; it prints well to PDF.`,
     const store = Store.open(dbPath, { mode: 'read' });
     let model: ReportModel;
     let csv: BundleFile[] = [];
+    let suspectPids = new Map<number, number>();
     try {
       const reader = new RecordReader(store);
+      // The report shows what `procsleuth leaks` and `procsleuth spikes` say over the same window; the
+      // spike scan runs on a worker meanwhile (on the main thread when no worker can start).
+      const spikesQuery = { dbPath, sinceMs: since, now };
+      const spikesLater = spikesInWorker(spikesQuery).catch(() => undefined);
+      const leaks = leaksFromRecord(reader, {
+        dbPath,
+        sinceMs: since,
+        procRoot: roots.proc,
+        sysRoot: roots.sys,
+        now,
+      });
+      const spikes = (await spikesLater) ?? spikesFromRecord(reader, spikesQuery);
       model = buildReport(reader, {
         db: dbPath,
         version: toolVersion(),
@@ -94,10 +111,14 @@ The HTML file opens without network access; it prints well to PDF.`,
         sinceMs: since,
         triage: tri,
         triageNote,
-        live: snap?.processes,
+        leaks,
+        spikes,
         now,
       });
-      if (values.bundle !== undefined) csv = seriesCsv(reader, model, since);
+      if (values.bundle !== undefined) {
+        csv = seriesCsv(reader, model, since);
+        suspectPids = processesOfSuspects(reader, model);
+      }
     } finally {
       store.close();
     }
@@ -120,7 +141,7 @@ The HTML file opens without network access; it prints well to PDF.`,
         { path: 'report.html', content: html },
         { path: 'report.json', content: JSON.stringify(model, null, 2) },
         ...csv,
-        ...(await evidenceFiles(roots, model, snap, tri, redact)),
+        ...(await evidenceFiles(roots, suspectPids, snap, tri, redact)),
       ];
       files.unshift({
         path: 'README.txt',
@@ -139,7 +160,7 @@ The HTML file opens without network access; it prints well to PDF.`,
       [
         `wrote ${written.join(' and ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
         `  ${model.collection.samples} samples, ${model.collection.from ?? '-'} … ${model.collection.to ?? '-'}`,
-        `  ${tri ? `${tri.findings.length} findings, ` : ''}${s.filter((x) => x.verdict === 'leak').length} leak suspects, ${s.filter((x) => x.verdict === 'watch').length} to watch, ${model.spikes.items.length} CPU spikes`,
+        `  ${tri ? `${tri.findings.length} findings, ` : ''}${s.filter((x) => x.verdict === 'leak').length} leak suspects, ${s.filter((x) => x.verdict === 'watch').length} to watch, ${model.spikes.events.length} CPU events`,
         redact ? '' : '  secrets were NOT redacted (--no-redact)',
       ]
         .filter(Boolean)
@@ -148,6 +169,9 @@ The HTML file opens without network access; it prints well to PDF.`,
     return 0;
   },
 };
+
+/** Suspects whose series and live evidence go into a bundle. */
+const MAX_BUNDLED_SUSPECTS = 12;
 
 function writeFile(path: string, content: string | Buffer): void {
   try {
@@ -176,6 +200,12 @@ function toCsv(c: Columns, names: string[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** Where a suspect's files go: `PID-COMM` for a process, `group-LABEL` / `tree-PID-COMM` for the others. */
+function entityFileName(e: EntityRef): string {
+  const proc = `${e.pid ?? ''}-${safeName(e.comm ?? e.label)}`;
+  return e.kind === 'process' ? proc : e.kind === 'tree' ? `tree-${proc}` : `${e.kind}-${safeName(e.label)}`;
+}
+
 /** The host series and each suspect's series at full resolution. */
 function seriesCsv(reader: RecordReader, model: ReportModel, since: number | undefined): BundleFile[] {
   const view = new RecordView(reader);
@@ -184,21 +214,39 @@ function seriesCsv(reader: RecordReader, model: ReportModel, since: number | und
   const files: BundleFile[] = [{ path: 'series/host.csv', content: toCsv(host, Object.keys(host.cols)) }];
   const seen = new Set<string>();
   for (const s of model.leaks.suspects) {
-    const key = `${s.pid}-${s.startTimeTicks}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const row = reader.processesByPid(s.pid).find((p) => p.startTimeTicks === s.startTimeTicks);
-    if (!row) continue;
-    const e = view.entity(t, [row]);
+    if (seen.has(s.entity.key) || seen.size >= MAX_BUNDLED_SUSPECTS) continue;
+    seen.add(s.entity.key);
+    const members = membersOf(reader, s.entity);
+    if (!members.length) continue;
+    const e = view.entity(t, members);
     files.push({
-      path: `series/${s.pid}-${safeName(s.comm)}.csv`,
+      path: `series/${entityFileName(s.entity)}.csv`,
       content: toCsv(
         e,
-        Object.keys(e.cols).filter((c) => c !== 'processes'),
+        Object.keys(e.cols).filter((c) => c !== 'processes' || members.length > 1),
       ),
     });
   }
   return files;
+}
+
+/**
+ * The processes whose live evidence a vendor wants, pid → start time: each suspect process, the root of
+ * each suspect tree, and the first two members still running of each suspect group.
+ */
+function processesOfSuspects(reader: RecordReader, model: ReportModel): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const s of model.leaks.suspects) {
+    const e = s.entity;
+    if (e.pid !== undefined && e.startTimeTicks !== undefined) {
+      if (!out.has(e.pid)) out.set(e.pid, e.startTimeTicks);
+    } else if (e.kind === 'group')
+      for (const p of membersOf(reader, e)
+        .filter((x) => x.endMs === null)
+        .slice(0, 2))
+        if (!out.has(p.pid)) out.set(p.pid, p.startTimeTicks);
+  }
+  return out;
 }
 
 /**
@@ -207,7 +255,7 @@ function seriesCsv(reader: RecordReader, model: ReportModel, since: number | und
  */
 async function evidenceFiles(
   roots: Roots,
-  model: ReportModel,
+  suspectPids: ReadonlyMap<number, number>,
   snap: Snapshot | undefined,
   tri: TriageReport | undefined,
   redact: boolean,
@@ -232,13 +280,12 @@ async function evidenceFiles(
     }
   }
   const live = new Map((snap?.processes ?? []).map((p) => [p.pid, p]));
-  const pids = new Map<number, number | undefined>();
-  for (const s of model.leaks.suspects) pids.set(s.pid, s.startTimeTicks);
+  const pids = new Map<number, number | undefined>(suspectPids);
   for (const f of tri?.findings ?? [])
     for (const pid of f.pids.slice(0, 3)) if (!pids.has(pid)) pids.set(pid, undefined);
   let n = 0;
   for (const [pid, start] of pids) {
-    if (n >= 12) break;
+    if (n >= MAX_BUNDLED_SUSPECTS) break;
     const p = live.get(pid);
     if (!p || (start !== undefined && p.startTimeTicks !== start)) continue;
     n++;
@@ -299,9 +346,10 @@ secrets: ${redact ? 'REDACTED (passwords, tokens, Authorization headers, credent
 Files
 -----
 report.html          the report: open in any browser, no network needed; prints to PDF
-report.json          the same content as data (schema procsleuth.report/1): suspects, verdicts, series as drawn
+report.json          the same content as data (schema procsleuth.report/2): suspects, verdicts, series as drawn
 ${has('snapshot.json') ? 'snapshot.json        every process and the host read once when the bundle was made (procsleuth.snapshot/1)\n' : ''}${has('triage.json') ? 'triage.json          findings of the checklist on that snapshot (procsleuth.triage/1)\n' : ''}series/host.csv      host series at full resolution: CPU %, load, memory bytes, TCP states, file handles
 series/PID-COMM.csv  each suspect's series: CPU % of one core, RSS/PSS/anon/swap bytes, fds, threads, sockets by state
+                     (group-LABEL.csv and tree-PID-COMM.csv: summed over the members alive at each time)
 ${
   has('suspects/')
     ? `suspects/PID-COMM/    per suspect alive when the bundle was made:

@@ -9,14 +9,19 @@ import { FLEET_USAGE, fleetFrom, fleetOptions } from './leaks.js';
 import { fleetSpikes } from '../fleet/analyze.js';
 import { renderFleetSpikesText } from '../fleet/text.js';
 import { UsageError } from '../util/errors.js';
+import { loaderReady, siblingModule } from '../util/worker-boot.js';
+import { Worker } from 'node:worker_threads';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
+export interface SpikesQuery {
+  dbPath: string;
+  sinceMs?: number | undefined;
+  now?: number | undefined;
+}
+
 /** CPU level shifts of every process, group and the host; coinciding process onsets gathered. */
-export function spikesFromRecord(
-  r: RecordReader,
-  q: { dbPath: string; sinceMs?: number | undefined; now?: number | undefined },
-): SpikesDocument {
+export function spikesFromRecord(r: RecordReader, q: SpikesQuery): SpikesDocument {
   const spikes: Spike[] = [];
   let series = 0;
   const summary = scanCpuSeries(r, { sinceMs: q.sinceMs }, (s) => {
@@ -37,6 +42,32 @@ export function spikesFromRecord(
     events: coincidentEvents(spikes),
     spikes,
   };
+}
+
+/**
+ * `spikesFromRecord` on a worker thread (spikes-worker.ts), so that it runs beside other work on the
+ * main thread. A worker that cannot start or fails rejects the promise with the reason.
+ */
+export function spikesInWorker(q: SpikesQuery): Promise<SpikesDocument> {
+  const self = import.meta.url;
+  const boot = `${loaderReady(self)}.then(() => import(${JSON.stringify(siblingModule(self, 'spikes-worker'))}));`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(boot, { eval: true, workerData: q, execArgv: [] });
+    let settled = false;
+    w.once('message', (m: { ok: true; doc: SpikesDocument } | { ok: false; error: string }) => {
+      settled = true;
+      if (m.ok) resolve(m.doc);
+      else reject(new Error(`the spikes worker failed: ${m.error}`));
+    });
+    w.once('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    w.once('exit', (code) => {
+      if (!settled) reject(new Error(`the spikes worker exited (code ${code}) without a result`));
+      settled = true;
+    });
+  });
 }
 
 export const spikesCommand: Command = {

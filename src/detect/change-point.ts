@@ -95,10 +95,6 @@ export function pelt(values: Series, opts: PeltOptions = {}): ChangePoints {
     s1[i + 1] = s1[i]! + y;
     s2[i + 1] = s2[i]! + y * y;
   }
-  const cost = (a: number, b: number): number => {
-    const d1 = s1[b]! - s1[a]!;
-    return s2[b]! - s2[a]! - (d1 * d1) / (b - a);
-  };
   const f = new Float64Array(n + 1).fill(Infinity);
   const last = new Int32Array(n + 1);
   f[0] = -beta;
@@ -112,9 +108,14 @@ export function pelt(values: Series, opts: PeltOptions = {}): ChangePoints {
     if (fresh >= minSeg && Number.isFinite(f[fresh]!)) cand[nCand++] = fresh;
     let best = Infinity;
     let arg = 0;
+    // The normal change-in-mean cost C(τ, t) = Σy² − (Σy)²/(t − τ) of the segment, written out: this
+    // loop is most of a `spikes` scan
+    const s1t = s1[t]!;
+    const s2t = s2[t]!;
     for (let c = 0; c < nCand; c++) {
       const tau = cand[c]!;
-      const v = f[tau]! + cost(tau, t);
+      const d1 = s1t - s1[tau]!;
+      const v = f[tau]! + (s2t - s2[tau]! - (d1 * d1) / (t - tau));
       vals[c] = v;
       if (v + beta < best) {
         best = v + beta;

@@ -134,7 +134,7 @@ function fromCalls(p: SyscallProfile, input: RuleInput): Finding[] {
           blockedCalls: h.blockedCalls,
         })),
       },
-      command: `strace -f -e trace=read,recvfrom,recvmsg -p ${first.pid} 2>&1 | head; ls -la /proc/${first.pid}/fd/${first.fd}; ss -xp | grep ${resolved?.inode ?? ''}`,
+      command: `strace -f -e trace=read,recvfrom,recvmsg -p ${first.pid} 2>&1 | head; ls -la /proc/${first.pid}/fd/${first.fd}${ssCommand(resolved)}`,
       next:
         `Give the vendor this finding: the program reads fd ${first.fd} in a loop without waiting for it to become readable. ` +
         `Find what should be writing to the other end${resolved?.socket?.peers?.length ? ` (${resolved.socket.peers.map((x) => `${x.comm}[${x.pid}]`).join(', ')})` : ''} and why it stopped; restarting the peer may stop the spin.`,
@@ -206,3 +206,13 @@ export const busyPoll: Rule = (input) => {
   if (!p) return [];
   return p.unit === 'calls' ? fromCalls(p, input) : fromSamples(p, input);
 };
+
+/** The `ss` line that shows this socket and its peer: unix sockets by inode, TCP/UDP by `ino:`. */
+function ssCommand(fd: ResolvedFd | undefined): string {
+  const inode = fd?.inode;
+  if (fd?.kind !== 'socket' || inode === undefined) return '';
+  const proto = fd.socket?.protocol;
+  if (proto === 'unix') return `; ss -xp | grep -w ${inode}`;
+  const flags = proto?.startsWith('tcp') ? '-tanpe' : proto?.startsWith('udp') ? '-uanpe' : '-anpe';
+  return `; ss ${flags} | grep ino:${inode}`;
+}

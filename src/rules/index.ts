@@ -43,11 +43,13 @@ export function runRules(input: RuleInput, only?: readonly RuleName[]): Finding[
     try {
       out.push(...rule(input));
     } catch (err) {
+      // the name its findings carry (busyPoll → busy-poll)
+      const id = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
       out.push({
-        rule: name,
+        rule: id,
         severity: 'info',
-        title: `rule ${name} failed`,
-        summary: `internal error in rule ${name}: ${err instanceof Error ? err.message : String(err)}`,
+        title: `rule ${id} failed`,
+        summary: `internal error in rule ${id}: ${err instanceof Error ? err.message : String(err)}`,
         pids: [],
         evidence: {},
         command: '',

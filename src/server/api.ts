@@ -16,9 +16,11 @@
  */
 import { TCP_STATES } from '../collect/types.js';
 import type { TriageReport } from '../rules/types.js';
-import { HOST_SERIES, type RecordReader, type Timeline } from '../store/index.js';
+import { type RecordReader, type Timeline } from '../store/index.js';
 import { RecordView, groupLatest, thin, type Columns, type ProcessLatest } from '../report/html/data.js';
-import { LEAK_POINTS, entityCharts, hostCharts, lastFinite, leakOf } from '../report/html/model.js';
+import { entityCharts, hostCharts, lastFinite } from '../report/html/model.js';
+import { SERIES_POINTS, suspectChart } from '../report/html/suspects.js';
+import type { LeaksDocument, Suspect } from '../detect/leaks.js';
 import { redactDeep } from '../report/redact.js';
 import { Background } from './background.js';
 import type { SuspectsResult, ViewsResult } from './worker.js';
@@ -273,8 +275,10 @@ export class Api {
     return done;
   }
 
-  private suspectState(since: string | null): SuspectsState {
-    const key = since ?? '';
+  private suspectState(sinceText: string | null): SuspectsState {
+    // no `since` is the whole record, as `all` is: one computation for both
+    const since = sinceText ?? 'all';
+    const key = since;
     let st = this.suspectStates.get(key);
     if (!st) {
       if (this.suspectStates.size >= MAX_WINDOWS) {
@@ -576,52 +580,19 @@ export class Api {
     if (startText !== null && !/^\d{1,15}$/.test(startText))
       throw new ApiError(400, 'start: want the start time in ticks');
     const start = startText === null ? undefined : Number(startText);
-    return this.cached(`process:${pid}:${start ?? ''}:${q.get('since') ?? ''}:${points}`, () => {
+    const page = this.cached(`process:${pid}:${start ?? ''}:${q.get('since') ?? ''}:${points}`, () => {
       const all = this.o.reader.processesByPid(pid);
       const row = start === undefined ? all[0] : all.find((p) => p.startTimeTicks === start);
       if (!row) throw new ApiError(404, `no process with PID ${pid} in the record`);
       const t = this.timeline(sinceText, since);
-      const tl = thin(t, LEAK_POINTS);
-      const e = this.view.entity(tl, [row]);
-      const lim =
-        row.bootId === this.o.live?.bootId ? this.liveFdLimit(row.pid, row.startTimeTicks) : undefined;
-      const memTotal = this.memTotal(t);
-      const leaks = (
-        [
-          ['rss', 'rssBytes', memTotal],
-          ['fds', 'fds', lim],
-          ['sockets', 'sockets', undefined],
-        ] as const
-      ).map(([metric, col, limit]) => {
-        const { verdict, chart } = leakOf(
-          tl.tMs,
-          e.cols[col] ?? new Float64Array(0),
-          metric,
-          limit,
-          points,
-          `leak-${metric}`,
-        );
-        return {
-          metric,
-          verdict: verdict.verdict,
-          confidence: verdict.confidence,
-          shape: verdict.shape,
-          slopePerHour: verdict.slopePerHour,
-          exhaustsAt:
-            verdict.exhaustsAtMs !== undefined && Number.isFinite(verdict.exhaustsAtMs)
-              ? new Date(verdict.exhaustsAtMs).toISOString()
-              : null,
-          limit: limit ?? null,
-          reasons: verdict.reasons,
-          chart,
-        };
-      });
+      const e = this.view.entity(thin(t, SERIES_POINTS), [row]);
       const alive = row.endMs === null && this.isLiveHere(row.pid, row.startTimeTicks, row.bootId);
-      return this.out({
-        schema: 'procsleuth.api.process/1',
+      const doc = this.out({
+        schema: 'procsleuth.api.process/2',
         process: {
           pid: row.pid,
           startTimeTicks: row.startTimeTicks,
+          bootId: row.bootId,
           ppid: row.ppid,
           uid: row.uid,
           comm: row.comm,
@@ -638,14 +609,66 @@ export class Api {
         },
         liveOnThisHost: alive,
         charts: entityCharts(e, `p${pid}`, points),
-        leaks,
       });
+      return { doc, e, charts: new Map<string, unknown>() };
     });
+    return { ...page.doc, leaks: this.processLeaks(sinceText, page, points) };
   }
 
-  private liveFdLimit(pid: number, start: number): number | undefined {
-    const p = this.o.live?.process(pid);
-    return p && p.startTimeTicks === start && typeof p.fdLimit === 'number' ? p.fdLimit : undefined;
+  /**
+   * This process's leak verdicts as the last `procsleuth leaks` run over the window gave them (the
+   * background detectors; `pending` until their first run ends), each drawn on the process's series,
+   * and the suspect groups and trees it belongs to.
+   */
+  private processLeaks(
+    sinceText: string | null,
+    page: {
+      doc: { process: { pid: number; startTimeTicks: number; bootId: string; group: string | null } };
+      e: Columns;
+      charts: Map<string, unknown>;
+    },
+    points: number,
+  ): unknown {
+    if (!this.detect)
+      return { available: false, pending: false, computedAt: null, suspects: [], related: [] };
+    const st = this.suspectState(sinceText);
+    if (!st.running && !this.detectRunning) this.nextDetection(this.now(), this.version());
+    const r = st.result;
+    const doc = r?.leaks as LeaksDocument | undefined;
+    const p = page.doc.process;
+    const own = (s: Suspect): boolean =>
+      s.entity.kind === 'process' &&
+      s.entity.pid === p.pid &&
+      s.entity.startTimeTicks === p.startTimeTicks &&
+      (s.entity.bootId === undefined || s.entity.bootId === p.bootId);
+    const related = (s: Suspect): boolean =>
+      (s.entity.kind === 'group' && p.group !== null && s.entity.group === p.group) ||
+      (s.entity.kind === 'tree' && s.entity.pid === p.pid && s.entity.startTimeTicks === p.startTimeTicks);
+    const suspects = (doc?.suspects ?? []).filter(own).map((s) => {
+      // drawn once per detector run and page
+      const key = `${r!.startedMs}:${s.metric}`;
+      let chart = page.charts.get(key);
+      if (chart === undefined)
+        page.charts.set(key, (chart = suspectChart(page.e, s, points, `leak-${s.metric}`)));
+      return { ...s, chart };
+    });
+    return {
+      available: true,
+      pending: r === undefined && st.error === undefined,
+      computedAt: r ? new Date(r.startedMs).toISOString() : null,
+      upToDate: r ? r.version === this.version() : false,
+      error: st.error ?? null,
+      suspects,
+      related: (doc?.suspects ?? []).filter(related).map((s) => ({
+        kind: s.entity.kind,
+        key: s.entity.key,
+        label: s.entity.label,
+        metric: s.metric,
+        verdict: s.verdict,
+        slopePerHour: s.slopePerHour,
+        unit: s.unit,
+      })),
+    };
   }
 
   private isLiveHere(pid: number, start: number, bootId: string): boolean {
@@ -715,18 +738,6 @@ export class Api {
     // A failure reaches whoever awaits it; a background refresh must not become an unhandled rejection.
     running.catch(() => undefined);
     return running;
-  }
-
-  /** Host memory at the end of the window: the limit an RSS leak runs into. One column, not the host view. */
-  private memTotal(t: Timeline): number | undefined {
-    if (this.hostCache?.t === t) return lastFinite(this.hostCache.host.cols['memTotalBytes']);
-    if (t.length === 0) return undefined;
-    const d = this.o.reader.decode(HOST_SERIES, undefined, ['mem_total_kib'], t, [
-      t.length - 1,
-      t.length - 1,
-    ]);
-    const kib = d.values[0]?.[0];
-    return kib !== undefined && Number.isFinite(kib) ? kib * 1024 : undefined;
   }
 
   /**

@@ -277,19 +277,38 @@ export const APP_JS = String.raw`
         card('group', p.group ? '' : '–', p.group ? (p.group.length > 160 ? p.group.slice(0, 159) + '…' : p.group) : ''),
       ]);
       var cmd = h('p', { class: 'mono', style: 'word-break:break-all', text: p.cmdline });
-      var verdicts = h('div', { class: 'cards', id: 'verdicts' }, d.leaks.map(function (l) {
-        var c = card(l.metric + ' leak verdict', '', l.reasons[0] || '');
-        var v = c.querySelector('.v');
-        v.appendChild(h('span', { class: 'badge ' + l.verdict, text: l.verdict }));
-        v.appendChild(document.createTextNode(' ' + (l.verdict === 'none' ? '' : C.fmt(l.metric === 'rss' ? 'bytes' : 'count', l.slopePerHour) + '/h')));
-        return c;
-      }));
+      var L = d.leaks;
+      var verdicts = h('div', { class: 'cards', id: 'verdicts', 'data-state': L.pending ? 'pending' : 'done' });
+      if (!L.available) verdicts.appendChild(h('p', { class: 'note', text: 'No leak detectors on this server.' }));
+      else if (L.pending) verdicts.appendChild(h('p', { class: 'note', text: 'computing the leak verdicts (procsleuth leaks over this window)…' }));
+      else {
+        L.suspects.forEach(function (s) {
+          var c = card(s.metric + ' leak verdict', '', (s.evidence.reasons[0] || ''));
+          var v = c.querySelector('.v');
+          v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
+          v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h' + (s.exhaustsAt ? ', runs out ' + s.exhaustsAt.replace('T', ' ').slice(0, 16) + 'Z' : '')));
+          verdicts.appendChild(c);
+        });
+        L.related.forEach(function (s) {
+          var c = card(s.kind + ' ' + s.metric, '', s.label.length > 120 ? s.label.slice(0, 119) + '…' : s.label);
+          var v = c.querySelector('.v');
+          v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
+          v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h'));
+          verdicts.appendChild(c);
+        });
+        if (!L.suspects.length && !L.related.length) verdicts.appendChild(h('p', { class: 'note', text: 'procsleuth leaks finds no leak in this process over this window (computed ' + hhmmss(L.computedAt) + ').' }));
+      }
       var charts = h('div', { class: 'charts', id: 'proc-charts' });
       view.appendChild(section('proc', 'Process ' + p.pid + ' ' + p.comm, [info, cmd, verdicts, charts]));
       chartsInto(charts, d.charts, 'p:');
-      var leakCharts = h('div', { class: 'charts' });
-      d.leaks.forEach(function (l) { if (l.verdict !== 'none') chartsInto(leakCharts, [l.chart], 'l:'); });
+      var leakCharts = h('div', { class: 'charts', id: 'proc-leak-charts' });
+      L.suspects.forEach(function (s) { if (s.chart) chartsInto(leakCharts, [s.chart], 'l:'); });
       if (leakCharts.firstChild) view.appendChild(section('proc-leaks', 'Fitted trends', [leakCharts]));
+      // The verdicts arrive with the detectors' first run: ask again until then, while this page is shown.
+      if (L.pending) {
+        var here = state.route;
+        setTimeout(function () { if (state.route === here) processPage(pid); }, 2000);
+      }
       var fdBox = h('div', { id: 'proc-fds', class: 'note', text: d.liveOnThisHost ? 'reading fds…' : 'Not running on this host now: no live fds.' });
       var mapBox = h('div', { id: 'proc-maps', class: 'note', text: d.liveOnThisHost ? 'reading mappings…' : 'Not running on this host now: no live mappings.' });
       view.appendChild(section('proc-fds-s', 'Open file descriptors', [fdBox]));

@@ -71,13 +71,13 @@ describe('parseBpftraceJson on captured output', () => {
     });
     expect(p.syscalls[0]?.totalTimeNs).toBeUndefined();
     expect(p.fds.map((f) => `${f.pid}:${f.fd}`)).toEqual(['4779:11', '4780:11']);
-    expect(p.fds[0]?.blockedNs).toBeUndefined();
+    expect(p.fds[0]?.totalTimeNs).toBeUndefined();
   });
 
   it('timed mode: time and blocked counts attached once per pid/syscall/fd', () => {
     const p = profile(BUSY_TIMED, true);
     const fd = p.fds.find((f) => f.pid === 4779);
-    expect(fd?.blockedNs).toBe(341054556);
+    expect(fd?.totalTimeNs).toBe(341054556);
     expect(fd?.calls[0]?.maxTimeNs).toBe(3262075);
     expect(fd?.blockedCalls).toBe(1);
   });

@@ -151,7 +151,7 @@ export class ProfileBuilder {
         const p: FdProfile = { pid: f.pid, fd: f.fd, totalCalls, ratePerSec: rate(totalCalls), calls };
         if (f.target !== undefined) p.target = f.target;
         if (this.timed) {
-          p.blockedNs = calls.reduce((s, c) => s + (c.totalTimeNs ?? 0), 0);
+          p.totalTimeNs = calls.reduce((s, c) => s + (c.totalTimeNs ?? 0), 0);
           p.blockedCalls = calls.reduce((s, c) => s + (c.blockedCalls ?? 0), 0);
         }
         return p;

@@ -110,7 +110,7 @@ describe('StraceFolder on captured output', () => {
       [9831, 11],
     ]);
     expect(p.fds.reduce((n, f) => n + f.totalCalls, 0)).toBe(lines.length);
-    expect(p.fds[0]?.blockedNs).toBeGreaterThan(0);
+    expect(p.fds[0]?.totalTimeNs).toBeGreaterThan(0);
   });
 
   it('counts zero returns of pselect6 and mixed results on one fd (no pid prefix)', () => {

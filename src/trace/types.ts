@@ -64,7 +64,7 @@ export interface FdProfile {
   /** Most frequent first. */
   calls: FdCall[];
   /** Time spent in calls on this fd; undefined when the backend does not time calls. */
-  blockedNs?: number;
+  totalTimeNs?: number;
   /** Calls on this fd slower than BLOCKED_THRESHOLD_NS; undefined when not timed. */
   blockedCalls?: number;
 }

@@ -100,20 +100,6 @@ describe('API documents', () => {
     expect(r.text + JSON.stringify(g)).not.toContain('PL4NTED');
   });
 
-  it('process: identity, series and leak verdicts; unknown PID is 404', async () => {
-    const r = await get('/api/process/1004');
-    expect(r.status).toBe(200);
-    const leaks = r.json['leaks'] as { metric: string; verdict: string }[];
-    expect(leaks.find((l) => l.metric === 'fds')?.verdict).toBe('leak');
-    expect(leaks.find((l) => l.metric === 'rss')?.verdict).not.toBe('leak');
-    expect((r.json['charts'] as unknown[]).length).toBe(4);
-    expect(r.json['liveOnThisHost']).toBe(false);
-    expect((await get('/api/process/99999')).status).toBe(404);
-    // fds and maps only for a process alive on this boot: the generated record is from another boot.
-    expect((await get('/api/process/1004/fds')).status).toBe(409);
-    expect((await get('/api/process/1004/maps')).status).toBe(409);
-  });
-
   it('suspects: pending at first, then the planted leakers as procsleuth leaks and spikes find them', async () => {
     type Doc = {
       pending: boolean;
@@ -153,6 +139,34 @@ describe('API documents', () => {
     expect(d.spikes?.schema).toBe('procsleuth.spikes/1');
     expect(d.spikes!.spikes.some((x) => x.entity.pid === 1001)).toBe(true);
     expect(d.chart?.marks.length).toBeGreaterThan(0);
+  });
+
+  it('process: identity, series, and the leak verdicts of procsleuth leaks; unknown PID is 404', async () => {
+    type Leaks = {
+      pending: boolean;
+      suspects: { metric: string; verdict: string; chart: { series: { label: string }[] } }[];
+      related: { kind: string; metric: string }[];
+    };
+    let r = await get('/api/process/1004?since=all');
+    expect(r.status).toBe(200);
+    // The verdicts come from the detectors' background run over the window, as /api/suspects has them.
+    for (let i = 0; i < 300 && (r.json['leaks'] as Leaks).pending; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await get('/api/process/1004?since=all');
+    }
+    const leaks = r.json['leaks'] as Leaks;
+    expect(leaks.pending).toBe(false);
+    expect(leaks.suspects.map((l) => `${l.metric}/${l.verdict}`)).toEqual(['fds/leak']);
+    expect(leaks.suspects[0]!.chart.series.map((s) => s.label)).toEqual(['open fds', 'fitted trend']);
+    const mem = (await get('/api/process/1003?since=all')).json['leaks'] as Leaks;
+    expect(mem.suspects.map((l) => `${l.metric}/${l.verdict}`)).toEqual(['anon/leak']);
+    expect((await get('/api/process/1000?since=all')).json['leaks']).toMatchObject({ suspects: [] });
+    expect((r.json['charts'] as unknown[]).length).toBe(4);
+    expect(r.json['liveOnThisHost']).toBe(false);
+    expect((await get('/api/process/99999')).status).toBe(404);
+    // fds and maps only for a process alive on this boot: the generated record is from another boot.
+    expect((await get('/api/process/1004/fds')).status).toBe(409);
+    expect((await get('/api/process/1004/maps')).status).toBe(409);
   });
 
   it('suspects without detectors say they are unavailable', async () => {

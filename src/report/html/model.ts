@@ -6,12 +6,12 @@
  * and redaction runs over it as a whole (redact.ts) before either sees it.
  */
 import { TCP_STATES } from '../../collect/types.js';
-import { leakVerdict, type LeakVerdict } from '../../detect/leak-verdict.js';
-import { upwardShifts } from '../../detect/change-point.js';
+import type { LeaksDocument } from '../../detect/leaks.js';
+import type { SpikesDocument } from '../../detect/spikes.js';
 import type { TriageReport } from '../../rules/types.js';
-import type { ProcessInfo } from '../../collect/types.js';
 import type { SyscallProfile } from '../../trace/types.js';
-import type { ProcessRow, RecordReader, Timeline } from '../../store/index.js';
+import type { ProcessRow, RecordReader } from '../../store/index.js';
+import { reportLeaks, reportSpikes, type ReportLeaks, type ReportSpikes } from './suspects.js';
 import {
   HOST_TCP_STATES,
   RecordView,
@@ -48,39 +48,6 @@ export interface ChartSpec {
   yMin0?: boolean;
 }
 
-export interface LeakSuspect {
-  pid: number;
-  startTimeTicks: number;
-  comm: string;
-  cmdline: string;
-  group: string | null;
-  metric: 'rss' | 'fds' | 'sockets';
-  unit: Unit;
-  limit: number | undefined;
-  limitSource: string | undefined;
-  verdict: LeakVerdict['verdict'];
-  confidence: number;
-  shape: LeakVerdict['shape'];
-  slopePerHour: number;
-  slopeInterval: [number, number];
-  exhaustsAt: string | undefined;
-  exhaustsRange: [string, string | null] | undefined;
-  first: number;
-  last: number;
-  reasons: string[];
-  chart: ChartSpec;
-}
-
-export interface Spike {
-  onset: string;
-  onsetMs: number;
-  beforePercent: number;
-  afterPercent: number;
-  persistent: boolean;
-  /** Processes that used the most CPU in the spike's first minutes. */
-  top: { pid: number; comm: string; cmdline: string; cpuPercent: number }[];
-}
-
 export interface EntitySection {
   kind: 'group' | 'process';
   label: string;
@@ -97,7 +64,7 @@ export interface EntitySection {
 }
 
 export interface ReportModel {
-  schema: 'procsleuth.report/1';
+  schema: 'procsleuth.report/2';
   generatedAt: string;
   tool: { name: 'procsleuth'; version: string; chartLibrary: string };
   redacted: boolean;
@@ -134,8 +101,10 @@ export interface ReportModel {
   triage: TriageReport | undefined;
   triageNote: string | undefined;
   hostCharts: ChartSpec[];
-  leaks: { method: string; analysed: number; suspects: LeakSuspect[]; note: string | undefined };
-  spikes: { items: Spike[]; chart: ChartSpec | undefined };
+  /** The `procsleuth leaks` document over the window, each suspect drawn. */
+  leaks: ReportLeaks;
+  /** The `procsleuth spikes` document over the window, each event drawn. */
+  spikes: ReportSpikes;
   groups: GroupLatest[];
   processes: ProcessLatest[];
   entities: EntitySection[];
@@ -155,8 +124,9 @@ export interface BuildOptions {
   sinceMs: number | undefined;
   triage: TriageReport | undefined;
   triageNote?: string | undefined;
-  /** Live processes of this host (from the triage snapshot): fd limits for the fd-leak projection. */
-  live?: readonly ProcessInfo[] | undefined;
+  /** `procsleuth leaks` and `procsleuth spikes` over the same window (undefined: not run, and said so). */
+  leaks: LeaksDocument | undefined;
+  spikes: SpikesDocument | undefined;
   maxPoints?: number;
   /** Groups drawn with their own charts. */
   entities?: number;
@@ -164,8 +134,6 @@ export interface BuildOptions {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-/** Points of the timeline the leak verdict is computed on (every k-th sample above that). */
-export const LEAK_POINTS = 2000;
 const reduceFor = (name: string): Reduce => (/cpu/i.test(name) ? 'mean' : 'max');
 
 function chart(
@@ -335,78 +303,6 @@ export function entityCharts(e: Columns, idPrefix: string, maxPoints: number): C
   ];
 }
 
-/** The leak verdict of one series, with a chart of the series, its fitted trend and the limit. */
-export function leakOf(
-  tMs: Float64Array,
-  values: Float64Array,
-  metric: LeakSuspect['metric'],
-  limit: number | undefined,
-  maxPoints: number,
-  id: string,
-): { verdict: LeakVerdict; chart: ChartSpec } {
-  const v = leakVerdict(tMs, values, limit !== undefined ? { limit } : {});
-  const unit: Unit = metric === 'rss' ? 'bytes' : 'count';
-  const ev = v.evidence;
-  // The trend line through the floor: Theil–Sen slope, intercept the median residual of the floor.
-  const slopePerMs = v.slopePerHour / 3_600_000;
-  const res: number[] = [];
-  for (let i = 0; i < ev.floorTimesMs.length; i++)
-    res.push((ev.floorValues[i] ?? 0) - slopePerMs * (ev.floorTimesMs[i] ?? 0));
-  res.sort((a, b) => a - b);
-  const intercept = res.length ? (res[res.length >> 1] ?? 0) : NaN;
-  let firstI = 0;
-  while (firstI < tMs.length && Number.isNaN(values[firstI] ?? NaN)) firstI++;
-  let lastI = tMs.length - 1;
-  while (lastI > firstI && Number.isNaN(values[lastI] ?? NaN)) lastI--;
-  const span = (tMs[lastI] ?? 0) - (tMs[firstI] ?? 0);
-  // Extend the time axis to the projected exhaustion when it falls within one more span.
-  const extendTo =
-    v.exhaustsAtMs !== undefined &&
-    v.exhaustsAtMs > (tMs[lastI] ?? 0) &&
-    v.exhaustsAtMs - (tMs[lastI] ?? 0) < span
-      ? v.exhaustsAtMs
-      : undefined;
-  const d = decimate(
-    tMs.subarray(firstI, lastI + 1),
-    { v: values.subarray(firstI, lastI + 1) },
-    maxPoints,
-    () => 'max',
-  );
-  const t = Array.from(d.tMs);
-  const vals = Array.from(d.cols['v'] ?? [], (x) => (Number.isFinite(x) ? x : null));
-  if (extendTo !== undefined) {
-    t.push(extendTo);
-    vals.push(null);
-  }
-  const trendOk = v.verdict !== 'none' && Number.isFinite(intercept) && ev.floorTimesMs.length > 1;
-  const trend = t.map((ms) => (trendOk ? Math.round((intercept + slopePerMs * ms) * 100) / 100 : null));
-  const label = { rss: 'RSS', fds: 'open fds', sockets: 'sockets' }[metric];
-  const series: ChartSpec['series'] = [
-    { label, values: vals.map((x) => (x === null ? null : Math.round(x * 100) / 100)), fill: true },
-    { label: 'fitted trend', values: trend, color: '#dc2626', dash: [6, 4], width: 2 },
-  ];
-  if (limit !== undefined && extendTo !== undefined)
-    series.push({ label: 'limit', values: t.map(() => limit), color: '#111827', dash: [2, 3] });
-  const marks: ChartSpec['marks'] = [];
-  if (extendTo !== undefined) marks.push({ t: extendTo / 1000, label: 'projected exhaustion' });
-  return {
-    verdict: v,
-    chart: {
-      id,
-      title: `${label} with the fitted trend`,
-      unit,
-      t: t.map((ms) => ms / 1000),
-      series,
-      marks,
-      yMin0: metric !== 'rss',
-    },
-  };
-}
-
-function cmdlineOf(argv: readonly string[], comm: string): string {
-  return argv.length ? argv.join(' ') : `[${comm}]`;
-}
-
 export function buildReport(reader: RecordReader, o: BuildOptions): ReportModel {
   const started = performance.now();
   const maxPoints = o.maxPoints ?? 1200;
@@ -420,14 +316,8 @@ export function buildReport(reader: RecordReader, o: BuildOptions): ReportModel 
   const userProcs = latest.filter((p) => !p.kernelThread);
   const groups = groupLatest(userProcs).sort((a, b) => (b.rssBytes ?? 0) - (a.rssBytes ?? 0));
 
-  const memTotal = lastFinite(host.cols['memTotalBytes']);
-  const { suspects, analysed } = analyseLeaks(reader, view, t, userProcs, {
-    memTotalBytes: memTotal,
-    live: o.live,
-    maxPoints,
-  });
-
-  const spikes = findSpikes(reader, t, host, maxPoints);
+  const leaks = reportLeaks(reader, view, t, o.leaks, maxPoints);
+  const spikes = reportSpikes(reader, view, t, host, o.spikes, maxPoints);
 
   const entities: EntitySection[] = [];
   for (const g of groups.slice(0, o.entities ?? 4)) {
@@ -471,9 +361,13 @@ export function buildReport(reader: RecordReader, o: BuildOptions): ReportModel 
   const first = t.length ? (t.tMs[0] ?? 0) : 0;
   const intervals = runs.map((r) => r.intervalMs).sort((a, b) => a - b);
   const sh = tri?.host;
-  const lastHost = (c: string): number | undefined => lastFinite(host.cols[c]);
+  const lastHost = (c: string): number | undefined => {
+    const v = lastFinite(host.cols[c]);
+    // the record stores load × 100 as an integer: 0.95, not 0.9500000000000001
+    return v === undefined ? v : Math.round(v * 100) / 100;
+  };
   const model: ReportModel = {
-    schema: 'procsleuth.report/1',
+    schema: 'procsleuth.report/2',
     generatedAt: iso(now),
     tool: { name: 'procsleuth', version: o.version, chartLibrary: o.chartLibrary },
     redacted: false,
@@ -537,15 +431,7 @@ export function buildReport(reader: RecordReader, o: BuildOptions): ReportModel 
     triage: tri,
     triageNote: o.triageNote,
     hostCharts: hostCharts(host, maxPoints),
-    leaks: {
-      method: `src/detect/leak-verdict.ts on up to ${LEAK_POINTS} samples of the window (every k-th beyond that): Mann–Kendall with the Hamed–Rao correction on the series floor, Theil–Sen slope, vetoes for plateaus, steps and daily cycles`,
-      analysed,
-      suspects,
-      note:
-        analysed === 0
-          ? 'no leak analysis available: no process with enough samples in this window'
-          : undefined,
-    },
+    leaks,
     spikes,
     groups: groups.slice(0, 20),
     processes: [...userProcs].sort((a, b) => (b.rssBytes ?? 0) - (a.rssBytes ?? 0)).slice(0, 30),
@@ -555,107 +441,6 @@ export function buildReport(reader: RecordReader, o: BuildOptions): ReportModel 
   };
   model.collection.buildMs = Math.round(performance.now() - started);
   return model;
-}
-
-/**
- * Leak analysis: the biggest holders of memory, fds and sockets (12 each), each series judged on every
- * sample of the window. Limits: host memory for RSS, the process's RLIMIT_NOFILE for fds when it is
- * alive on this host (from a snapshot), none for sockets.
- */
-export function analyseLeaks(
-  reader: RecordReader,
-  view: RecordView,
-  t: Timeline,
-  userProcs: readonly ProcessLatest[],
-  o: {
-    memTotalBytes: number | undefined;
-    live?: readonly ProcessInfo[] | undefined;
-    maxPoints: number;
-    perMetric?: number;
-  },
-): { suspects: LeakSuspect[]; analysed: number } {
-  const maxPoints = o.maxPoints;
-  const memTotal = o.memTotalBytes;
-  const per = o.perMetric ?? 12;
-  const topBy = (f: (p: ProcessLatest) => number | undefined, n: number): ProcessLatest[] =>
-    [...userProcs].sort((a, b) => (f(b) ?? -1) - (f(a) ?? -1)).slice(0, n);
-  const candidates = new Map<number, ProcessLatest>();
-  for (const p of [
-    ...topBy((p) => p.rssBytes, per),
-    ...topBy((p) => p.fds, per),
-    ...topBy((p) => p.sockets, per),
-  ])
-    candidates.set(p.id, p);
-  const liveByPid = new Map((o.live ?? []).map((p) => [p.pid, p]));
-  const suspects: LeakSuspect[] = [];
-  let analysed = 0;
-  // The verdict works on block floors of ~120 points: 2,000 points carry all its evidence.
-  const tl = thin(t, LEAK_POINTS);
-  for (const p of candidates.values()) {
-    const row = reader.process(p.id);
-    if (!row) continue;
-    const e = view.leakSeries(tl, row);
-    const live = liveByPid.get(p.pid);
-    const fdLimit =
-      live && live.startTimeTicks === p.startTimeTicks && typeof live.fdLimit === 'number'
-        ? live.fdLimit
-        : undefined;
-    const metrics: [LeakSuspect['metric'], string, number | undefined, string | undefined][] = [
-      ['rss', 'rssBytes', memTotal, memTotal !== undefined ? 'host memory' : undefined],
-      ['fds', 'fds', fdLimit, fdLimit !== undefined ? 'RLIMIT_NOFILE (soft)' : undefined],
-      ['sockets', 'sockets', undefined, undefined],
-    ];
-    for (const [metric, col, limit, limitSource] of metrics) {
-      const values = e.cols[col];
-      if (!values) continue;
-      analysed++;
-      const { verdict, chart: c } = leakOf(
-        tl.tMs,
-        values,
-        metric,
-        limit,
-        maxPoints,
-        `leak-${p.pid}-${metric}`,
-      );
-      if (verdict.verdict === 'none') continue;
-      const known = Array.from(values).filter((x) => Number.isFinite(x));
-      suspects.push({
-        pid: p.pid,
-        startTimeTicks: p.startTimeTicks,
-        comm: p.comm,
-        cmdline: cmdlineOf(p.argv, p.comm),
-        group: p.group,
-        metric,
-        unit: metric === 'rss' ? 'bytes' : 'count',
-        limit,
-        limitSource,
-        verdict: verdict.verdict,
-        confidence: Math.round(verdict.confidence * 1000) / 1000,
-        shape: verdict.shape,
-        slopePerHour: verdict.slopePerHour,
-        slopeInterval: verdict.slopeInterval,
-        exhaustsAt:
-          verdict.exhaustsAtMs !== undefined && Number.isFinite(verdict.exhaustsAtMs)
-            ? iso(verdict.exhaustsAtMs)
-            : undefined,
-        exhaustsRange: verdict.exhaustsRangeMs
-          ? [
-              iso(verdict.exhaustsRangeMs[0]),
-              Number.isFinite(verdict.exhaustsRangeMs[1]) ? iso(verdict.exhaustsRangeMs[1]) : null,
-            ]
-          : undefined,
-        first: known[0] ?? NaN,
-        last: known[known.length - 1] ?? NaN,
-        reasons: verdict.reasons,
-        chart: { ...c, title: `${p.pid} ${p.comm}: ${c.title}` },
-      });
-    }
-  }
-  suspects.sort((a, b) =>
-    a.verdict === b.verdict ? b.confidence - a.confidence : a.verdict === 'leak' ? -1 : 1,
-  );
-
-  return { suspects, analysed };
 }
 
 export function lastFinite(a: Float64Array | undefined): number | undefined {
@@ -685,75 +470,4 @@ function recordTcp(reader: RecordReader, host: Columns): ReportModel['tcp'] {
         )
       : [],
   };
-}
-
-/**
- * CPU spikes of the host: upward level shifts of host CPU (PELT), each with the processes that used the
- * most CPU in its first minutes (the sum of their counter increases over that stretch).
- */
-export function findSpikes(
-  reader: RecordReader,
-  t: Timeline,
-  host: Columns,
-  maxPoints: number,
-): ReportModel['spikes'] {
-  const cpu = host.cols['cpuPercent'];
-  if (!cpu || t.length < 30) return { items: [], chart: undefined };
-  const idx: number[] = [];
-  const vals: number[] = [];
-  for (let i = 0; i < cpu.length; i++)
-    if (Number.isFinite(cpu[i] ?? NaN)) {
-      idx.push(i);
-      vals.push(cpu[i] ?? 0);
-    }
-  const shifts = upwardShifts(vals, { minShiftSigma: 4 }).filter((s) => s.after - s.before >= 10);
-  const items: Spike[] = [];
-  const db = reader.store.db;
-  const top = db.prepare(
-    `SELECT p.pid, sc.s AS comm, sa.s AS cmd, sum(coalesce(r.utime_ticks, 0) + coalesce(r.stime_ticks, 0)) AS ticks
-     FROM (SELECT proc, utime_ticks, stime_ticks FROM proc_raw WHERE sample > ? AND sample <= ? AND k IS NULL
-           UNION ALL SELECT proc, utime_ticks, stime_ticks FROM proc_recent WHERE sample > ? AND sample <= ? AND k IS NULL) r
-     JOIN processes p ON p.id = r.proc LEFT JOIN strings sc ON sc.id = p.comm LEFT JOIN strings sa ON sa.id = p.cmdline
-     GROUP BY r.proc ORDER BY ticks DESC LIMIT 3`,
-  );
-  for (const s of shifts.slice(0, 8)) {
-    const i = idx[s.onsetIndex] ?? 0;
-    const j = Math.min(t.length - 1, i + 6);
-    const s0 = t.sample[Math.max(0, i - 1)] ?? -1;
-    const s1 = t.sample[j] ?? -1;
-    const spanS = ((t.tMs[j] ?? 0) - (t.tMs[Math.max(0, i - 1)] ?? 0)) / 1000;
-    const rows =
-      s0 >= 0 && s1 >= 0
-        ? (top.all(s0, s1, s0, s1) as {
-            pid: number;
-            comm: string | null;
-            cmd: string | null;
-            ticks: number;
-          }[])
-        : [];
-    items.push({
-      onset: new Date(t.tMs[i] ?? 0).toISOString(),
-      onsetMs: t.tMs[i] ?? 0,
-      beforePercent: Math.round(s.before * 10) / 10,
-      afterPercent: Math.round(s.after * 10) / 10,
-      persistent: s.persistent,
-      top: rows.map((r) => ({
-        pid: r.pid,
-        comm: r.comm ?? '',
-        cmdline: cmdlineOf(r.cmd ? r.cmd.split('\u0000') : [], r.comm ?? ''),
-        cpuPercent: spanS > 0 ? Math.round((r.ticks / 100 / spanS) * 1000) / 10 : 0,
-      })),
-    });
-  }
-  if (items.length === 0) return { items, chart: undefined };
-  const c = chart(
-    'spikes',
-    'Host CPU with spike onsets',
-    'percent',
-    host,
-    [{ col: 'cpuPercent', label: 'busy', fill: true }],
-    maxPoints,
-  );
-  c.marks = items.map((s, k) => ({ t: s.onsetMs / 1000, label: `spike ${k + 1}` }));
-  return { items, chart: c };
 }

@@ -8,6 +8,7 @@ import type { Finding } from '../../rules/types.js';
 import { chartAssets, esc, scriptJson, scriptText, type ChartAssets } from './assets.js';
 import { CHART_JS, TABLE_JS } from './client.js';
 import type { ChartSpec, ReportModel } from './model.js';
+import { METRIC_LABEL, type ReportLeaks, type ReportSpikes, type ReportSuspect } from './suspects.js';
 import { STYLE_CSS } from './style.js';
 
 export function bytes(v: number | undefined | null): string {
@@ -73,11 +74,107 @@ function unitFmt(unit: string, v: number): string {
   return unit === 'bytes' ? bytes(v) : num(v, Math.abs(v) < 10 ? 2 : 0);
 }
 
+function pct(v: number): string {
+  return `${v.toFixed(v >= 10 ? 0 : 1)}%`;
+}
+
+function suspectHtml(s: ReportSuspect): string {
+  const e = s.entity;
+  const metric = METRIC_LABEL[s.metric] ?? s.metric;
+  const ev = s.evidence;
+  const lim = s.limit;
+  const exhausted = s.exhaustsAt
+    ? `${when(s.exhaustsAt)}${s.exhaustsRange ? ` (between ${when(s.exhaustsRange[0])} and ${s.exhaustsRange[1] ? when(s.exhaustsRange[1]) : 'never'})` : ''}`
+    : s.shape === 'per-run'
+      ? 'each run restarts from its base'
+      : lim
+        ? 'not within the projection'
+        : 'no limit known';
+  const facts: [string, string][] = [
+    ['confidence', `${(s.confidence * 100).toFixed(1)}% (p of no growth ${ev.pGrowth.toPrecision(2)})`],
+    ['shape', s.shape],
+    [
+      'growth',
+      `${unitFmt(s.unit, s.slopePerHour)} per hour (${unitFmt(s.unit, s.slopePerHourInterval[0])} … ${unitFmt(s.unit, s.slopePerHourInterval[1])})`,
+    ],
+    [
+      ev.runs ? 'runs' : 'from → to',
+      ev.runs
+        ? `${ev.runs.growing} of ${ev.runs.count} grew, ${unitFmt(s.unit, ev.runs.medianGrowth)} each`
+        : `${unitFmt(s.unit, ev.first)} → ${unitFmt(s.unit, ev.last)} over ${ev.samples} samples`,
+    ],
+    ...(lim
+      ? ([['limit', `${unitFmt(s.unit, lim.value)}: ${lim.name} (${lim.source})`]] as [string, string][])
+      : []),
+    ['exhausted', exhausted],
+    ...(e.group && e.kind !== 'group' ? ([['group', e.group]] as [string, string][]) : []),
+    ...(e.processes !== undefined ? ([['processes', String(e.processes)]] as [string, string][]) : []),
+    ...(s.alsoGrowing.length ? ([['also growing', s.alsoGrowing.join(', ')]] as [string, string][]) : []),
+  ];
+  const who = e.kind === 'process' ? `${e.pid ?? ''} ${e.comm ?? ''}`.trim() : e.label;
+  return `<div class="suspect" data-suspect="${esc(e.key)}/${esc(s.metric)}"><div class="facts">
+<h3><span class="badge ${esc(s.verdict)}">${esc(s.verdict)}</span> ${esc(e.kind === 'process' ? '' : `${e.kind} `)}${esc(who)} — ${esc(metric)}</h3>
+${e.cmdline ? `<div class="mono cmdline">${esc(e.cmdline.slice(0, 400))}</div>` : ''}
+<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
+${ev.reasons.length ? `<ul>${ev.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+</div>${s.chart ? chartDiv(s.chart) : '<div class="note">not drawn: see the table below, report.json or <code>procsleuth leaks</code></div>'}</div>`;
+}
+
+function leaksHtml(l: ReportLeaks): string {
+  if (!l.available) return `<p class="note" data-no-leak-analysis>${esc(l.notes.join(' '))}</p>`;
+  const drawn = l.suspects.filter((s) => s.chart);
+  const rest = l.suspects.filter((s) => !s.chart);
+  const leaks = l.suspects.filter((s) => s.verdict === 'leak').length;
+  const sc = l.scanned;
+  const restTable = rest.length
+    ? `<h3>${rest.length} more suspect${rest.length === 1 ? '' : 's'}</h3><table class="sortable"><thead><tr><th>verdict</th><th>what</th><th>metric</th><th class="n">per hour</th><th class="n">confidence</th><th>exhausted</th></tr></thead><tbody>${rest
+        .map(
+          (s) =>
+            `<tr><td>${esc(s.verdict)}</td><td class="cmd">${esc(s.entity.kind)} ${esc(s.entity.label.slice(0, 200))}</td><td>${esc(s.metric)}</td><td class="n" data-v="${s.slopePerHour}">${esc(unitFmt(s.unit, s.slopePerHour))}</td><td class="n" data-v="${s.confidence}">${esc((s.confidence * 100).toFixed(1))}%</td><td>${esc(when(s.exhaustsAt))}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+  return `<p class="summary">${l.suspects.length ? `${leaks} leak${leaks === 1 ? '' : 's'} and ${l.suspects.length - leaks} to watch` : 'No series grows like a leak'}${sc ? `: ${esc(num(sc.processes))} processes, ${esc(num(sc.groups))} groups and ${esc(num(sc.trees))} process trees scanned; ${esc(num(sc.judged))} of ${esc(num(sc.series))} series grew enough to be judged.` : '.'}</p>
+${drawn.map(suspectHtml).join('\n')}
+${restTable}
+<p class="note">The same suspects as <code>procsleuth leaks</code> over this window. Method: ${esc(l.method)}.${l.notes.length ? ` ${l.notes.map(esc).join(' ')}` : ''}</p>`;
+}
+
+function spikesHtml(sp: ReportSpikes): string {
+  if (!sp.available) return `<p class="note" data-no-spike-analysis>${esc(sp.notes.join(' '))}</p>`;
+  if (!sp.events.length && !sp.aggregates.length)
+    return `<p>No CPU level shift in this window${sp.scanned ? ` (${esc(num(sp.scanned.series))} series scanned)` : ''}.</p>`;
+  const eventRows = sp.events
+    .map(
+      (e, k) =>
+        `<tr><td>event ${k + 1}</td><td>${esc(when(e.onset))}</td><td>${esc(e.summary)}</td><td class="n" data-v="${e.processes}">${esc(e.processes)}</td><td class="n">${esc(pct(e.before))} → ${esc(pct(e.after))}</td><td>${e.persistent ? 'stayed up' : 'came back down'}</td><td class="mono">${esc(
+          e.members
+            .slice(0, 12)
+            .map((x) => `${x.pid ?? ''} ${x.comm ?? ''}`.trim())
+            .join(', '),
+        )}${e.members.length > 12 ? ' …' : ''}</td></tr>`,
+    )
+    .join('');
+  const aggRows = sp.aggregates
+    .map(
+      (s) =>
+        `<tr><td>${esc(when(s.onset))}</td><td class="cmd">${esc(s.entity.key === 'host' ? s.entity.label : `${s.entity.kind} ${s.entity.label}`)}</td><td class="n">${esc(pct(s.before))} → ${esc(pct(s.after))}</td><td>${s.persistent ? 'stayed up' : 'came back down'}</td></tr>`,
+    )
+    .join('');
+  const charted = sp.events.filter((e) => e.chart);
+  return `${sp.chart ? `<div class="charts">${chartDiv(sp.chart)}</div>` : ''}
+${sp.events.length ? `<h3>Processes whose CPU rose, gathered by moment and group</h3><table class="sortable"><thead><tr><th>event</th><th>onset</th><th>what</th><th class="n">processes</th><th class="n">each, before → after</th><th>then</th><th>pids</th></tr></thead><tbody>${eventRows}</tbody></table>` : ''}
+${charted.length ? `<div class="charts">${charted.map((e) => chartDiv(e.chart!)).join('\n')}</div>` : ''}
+${sp.aggregates.length ? `<h3>Groups and the host</h3><table class="sortable"><thead><tr><th>onset</th><th>what</th><th class="n">before → after, % of one core</th><th>then</th></tr></thead><tbody>${aggRows}</tbody></table>` : ''}
+<p class="note">The same onsets as <code>procsleuth spikes</code> over this window: PELT change points on each process's CPU (% of one core), onsets within two samples gathered.${sp.notes.length ? ` ${sp.notes.map(esc).join(' ')}` : ''}</p>`;
+}
+
 export function renderReportHtml(m: ReportModel, assets: ChartAssets = chartAssets()): string {
   const charts: ChartSpec[] = [
     ...m.hostCharts,
-    ...m.leaks.suspects.map((s) => s.chart),
+    ...m.leaks.suspects.flatMap((s) => (s.chart ? [s.chart] : [])),
     ...(m.spikes.chart ? [m.spikes.chart] : []),
+    ...m.spikes.events.flatMap((e) => (e.chart ? [e.chart] : [])),
     ...m.entities.flatMap((e) => e.charts),
   ];
   const h = m.host;
@@ -111,41 +208,8 @@ ${m.triage ? card('findings', `${severe} to act on`, `${m.triage.findings.length
     : '';
   const findingsSection = `<section id="findings"><h2>Triage findings</h2>${findings}${triageNotes}</section>`;
 
-  const leakItems = m.leaks.suspects
-    .map(
-      (s) => `<div class="suspect" data-suspect="${esc(s.pid)}-${esc(s.metric)}"><div class="facts">
-<h3><span class="badge ${esc(s.verdict)}">${esc(s.verdict)}</span> ${esc(s.pid)} ${esc(s.comm)} — ${esc({ rss: 'memory (RSS)', fds: 'file descriptors', sockets: 'sockets' }[s.metric])}</h3>
-<div class="mono" style="word-break:break-all">${esc(s.cmdline)}</div>
-<dl><dt>confidence</dt><dd>${(s.confidence * 100).toFixed(1)}%</dd>
-<dt>shape</dt><dd>${esc(s.shape)}</dd>
-<dt>growth</dt><dd>${esc(unitFmt(s.unit, s.slopePerHour))} per hour (${esc(unitFmt(s.unit, s.slopeInterval[0]))} … ${esc(unitFmt(s.unit, s.slopeInterval[1]))})</dd>
-<dt>from → to</dt><dd>${esc(unitFmt(s.unit, s.first))} → ${esc(unitFmt(s.unit, s.last))}</dd>
-${s.limit !== undefined ? `<dt>limit</dt><dd>${esc(unitFmt(s.unit, s.limit))} (${esc(s.limitSource)})</dd>` : ''}
-<dt>exhausted</dt><dd>${s.exhaustsAt ? `${esc(when(s.exhaustsAt))}${s.exhaustsRange ? ` (between ${esc(when(s.exhaustsRange[0]))} and ${esc(s.exhaustsRange[1] ? when(s.exhaustsRange[1]) : 'never')})` : ''}` : s.limit === undefined ? 'no limit known' : 'not within the projection'}</dd>
-${s.group ? `<dt>group</dt><dd class="mono">${esc(s.group)}</dd>` : ''}</dl>
-${s.reasons.length ? `<ul>${s.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
-</div>${chartDiv(s.chart)}</div>`,
-    )
-    .join('\n');
-  const leakSection = `<section id="leaks"><h2>Leak suspects</h2>
-${m.leaks.note ? `<p class="note" data-no-leak-analysis>${esc(m.leaks.note)}</p>` : ''}
-${m.leaks.suspects.length ? leakItems : m.leaks.note ? '' : `<p>No series grows like a leak (${esc(m.leaks.analysed)} series analysed).</p>`}
-<p class="note">Method: ${esc(m.leaks.method)}. ${esc(m.leaks.analysed)} series analysed (memory, fds and sockets of the biggest holders).</p></section>`;
-
-  const spikeRows = m.spikes.items
-    .map(
-      (
-        s,
-        k,
-      ) => `<tr><td>spike ${k + 1}</td><td>${esc(when(s.onset))}</td><td class="n">${esc(s.beforePercent.toFixed(1))}% → ${esc(s.afterPercent.toFixed(1))}%</td><td>${s.persistent ? 'stayed up' : 'came back down'}</td>
-<td>${s.top.map((p) => `<div><span class="mono">${esc(p.pid)} ${esc(p.comm)}</span> ${esc(p.cpuPercent.toFixed(0))}% <span class="muted mono">${esc(p.cmdline.slice(0, 120))}</span></div>`).join('')}</td></tr>`,
-    )
-    .join('');
-  const spikeSection = `<section id="spikes"><h2>CPU spikes</h2>${
-    m.spikes.items.length
-      ? `${m.spikes.chart ? `<div class="charts">${chartDiv(m.spikes.chart)}</div>` : ''}<table><thead><tr><th>spike</th><th>onset</th><th class="n">host CPU before → after</th><th>then</th><th>top processes in its first samples</th></tr></thead><tbody>${spikeRows}</tbody></table>`
-      : '<p>No CPU level shift of 10 points or more in this window.</p>'
-  }</section>`;
+  const leakSection = `<section id="leaks"><h2>Leak suspects</h2>${leaksHtml(m.leaks)}</section>`;
+  const spikeSection = `<section id="spikes"><h2>CPU spikes</h2>${spikesHtml(m.spikes)}</section>`;
 
   const groupRows = m.groups
     .map(

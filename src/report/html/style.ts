@@ -22,6 +22,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .card .v { font-size: 18px; font-weight: 600; margin-top: 2px; word-break: break-word; }
 .card .s { color: var(--muted); font-size: 12px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
+table + .charts, .charts + table, .charts + h3 { margin-top: 12px; }
 .ps-chart { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 6px 6px 2px; min-height: 120px; overflow: hidden; }
 .ps-chart .u-title { font-size: 13px; font-weight: 600; text-align: left; padding-left: 8px; }
 .ps-chart .u-legend { font-size: 12px; }
@@ -50,6 +51,7 @@ table.sortable th[aria-sort=ascending]::after { content: " ▲"; font-size: 10px
 .suspect .facts dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 6px 0; }
 .suspect .facts dt { color: var(--muted); }
 .suspect .facts dd { margin: 0; word-break: break-word; }
+.suspect .cmdline { word-break: break-all; margin: 2px 0 4px; }
 .suspect ul { margin: 4px 0 0 18px; padding: 0; color: var(--muted); }
 .entity { margin-bottom: 18px; }
 .scroll { max-height: 520px; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }

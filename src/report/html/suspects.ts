@@ -1,0 +1,278 @@
+/**
+ * The `leaks` and `spikes` documents drawn: each suspect's recorded series with the fitted trend, the
+ * limit and the projected exhaustion; each CPU event's summed CPU with its onset marked. The verdicts
+ * are the documents' own (`procsleuth leaks` / `procsleuth spikes`, computed by the caller): the report,
+ * the dashboard and the CLI never judge a series twice or differently.
+ */
+import type { EntityRef, LeaksDocument, Suspect } from '../../detect/leaks.js';
+import type { Spike, SpikeEvent, SpikesDocument } from '../../detect/spikes.js';
+import type { ProcessRow, RecordReader, Timeline } from '../../store/index.js';
+import { decimate, thin, type Columns, type RecordView } from './data.js';
+import type { ChartSpec, Unit } from './model.js';
+
+/** Points each suspect's series is read at before it is decimated for drawing (every k-th sample). */
+export const SERIES_POINTS = 2000;
+/** Suspects drawn with their own chart; the rest are listed. */
+export const MAX_CHARTED_SUSPECTS = 30;
+/** CPU events drawn with their own chart. */
+export const MAX_CHARTED_EVENTS = 6;
+
+/** The column of `RecordView.entity` that holds each leak metric. */
+export const METRIC_COLUMN: Record<string, string> = {
+  anon: 'anonBytes',
+  rss: 'rssBytes',
+  pss: 'pssBytes',
+  fds: 'fds',
+  sockets: 'sockets',
+  close_wait: 'tcp:CLOSE_WAIT',
+  threads: 'threads',
+};
+
+export const METRIC_LABEL: Record<string, string> = {
+  anon: 'anonymous memory',
+  rss: 'RSS',
+  pss: 'PSS',
+  fds: 'open fds',
+  sockets: 'sockets',
+  close_wait: 'CLOSE_WAIT sockets',
+  threads: 'threads',
+};
+
+export interface ReportSuspect extends Suspect {
+  /** Undefined past MAX_CHARTED_SUSPECTS, or when the entity is not in this record window. */
+  chart: ChartSpec | undefined;
+}
+
+export interface ReportLeaks {
+  /** False: no leaks document was given (the caller did not run the detector). */
+  available: boolean;
+  method: string;
+  scanned: LeaksDocument['scanned'] | undefined;
+  notes: string[];
+  suspects: ReportSuspect[];
+}
+
+export interface ReportEvent extends SpikeEvent {
+  chart: ChartSpec | undefined;
+}
+
+export interface ReportSpikes {
+  available: boolean;
+  scanned: SpikesDocument['scanned'] | undefined;
+  notes: string[];
+  /** Processes whose CPU rose together, the most processes first. */
+  events: ReportEvent[];
+  /** Rises of whole groups and of the host. */
+  aggregates: Spike[];
+  /** Host CPU with every event's and host spike's onset marked. */
+  chart: ChartSpec | undefined;
+}
+
+const LEAK_METHOD =
+  'src/detect/leaks.ts, as `procsleuth leaks` runs it over every process, group and process tree of the record: a cheap growth pre-filter, then Mann–Kendall with the Hamed–Rao autocorrelation correction on the series floor, the Theil–Sen slope and its interval, vetoes for plateaus, single steps and daily cycles, and runs across restarts';
+
+/** Chart times: epoch seconds to 10 ms, as every other chart of the report has them. */
+const seconds = (ms: number): number => Math.round(ms / 10) / 100;
+
+/** The record's processes behind an entity of a leaks or spikes document. */
+export function membersOf(reader: RecordReader, e: EntityRef): ProcessRow[] {
+  if (e.kind === 'process') {
+    if (e.pid === undefined) return [];
+    const rows = reader.processesByPid(e.pid);
+    const row = rows.find(
+      (p) => p.startTimeTicks === e.startTimeTicks && (e.bootId === undefined || p.bootId === e.bootId),
+    );
+    return row ? [row] : [];
+  }
+  if (e.kind === 'group') {
+    const id = /^g:(\d+)$/.exec(e.key)?.[1];
+    return id === undefined ? [] : reader.processesInGroups([Number(id)]);
+  }
+  if (e.kind === 'tree') {
+    const id = /^t:(\d+)$/.exec(e.key)?.[1];
+    return id === undefined ? [] : reader.tree(Number(id));
+  }
+  return [];
+}
+
+/** The series of one suspect's metric, its fitted trend through the floor, the limit and the exhaustion. */
+export function suspectChart(e: Columns, s: Suspect, maxPoints: number, id: string): ChartSpec | undefined {
+  const values = e.cols[METRIC_COLUMN[s.metric] ?? ''];
+  if (!values) return undefined;
+  const tMs = e.tMs;
+  let firstI = 0;
+  while (firstI < tMs.length && Number.isNaN(values[firstI] ?? NaN)) firstI++;
+  let lastI = tMs.length - 1;
+  while (lastI > firstI && Number.isNaN(values[lastI] ?? NaN)) lastI--;
+  if (firstI >= tMs.length) return undefined;
+  const lastMs = tMs[lastI] ?? 0;
+  const span = lastMs - (tMs[firstI] ?? 0);
+  const exhaustsMs = s.exhaustsAt === null ? undefined : Date.parse(s.exhaustsAt);
+  // The time axis reaches the projected exhaustion when it falls within one more span of the data.
+  const extendTo =
+    exhaustsMs !== undefined && exhaustsMs > lastMs && exhaustsMs - lastMs < span ? exhaustsMs : undefined;
+  const d = decimate(
+    tMs.subarray(firstI, lastI + 1),
+    { v: values.subarray(firstI, lastI + 1) },
+    maxPoints,
+    () => 'max',
+  );
+  const t = Array.from(d.tMs);
+  const vals = Array.from(d.cols['v'] ?? [], (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null));
+  if (extendTo !== undefined) {
+    t.push(extendTo);
+    vals.push(null);
+  }
+  // The trend the verdict rests on: the Theil–Sen slope through the floor, its intercept the median
+  // residual of the floor; drawn from the floor's first point on. Per-run growth has no single line.
+  const floor = s.evidence.floor;
+  const slopePerMs = s.slopePerHour / 3_600_000;
+  const res = floor.map(([ft, fv]) => fv - slopePerMs * ft).sort((a, b) => a - b);
+  const intercept = res[res.length >> 1];
+  const trendFrom = floor[0]?.[0] ?? Infinity;
+  const trendOk = s.shape !== 'per-run' && intercept !== undefined && floor.length > 1;
+  const label = METRIC_LABEL[s.metric] ?? s.metric;
+  const series: ChartSpec['series'] = [{ label, values: vals, fill: true }];
+  if (trendOk)
+    series.push({
+      label: 'fitted trend',
+      values: t.map((ms) => (ms >= trendFrom ? Math.round((intercept + slopePerMs * ms) * 100) / 100 : null)),
+      color: '#dc2626',
+      dash: [6, 4],
+      width: 2,
+    });
+  if (s.limit && extendTo !== undefined)
+    series.push({ label: 'limit', values: t.map(() => s.limit!.value), color: '#111827', dash: [2, 3] });
+  return {
+    id,
+    title: `${label}${trendOk ? ' with the fitted trend' : ''}`,
+    unit: s.unit satisfies Unit,
+    t: t.map(seconds),
+    series,
+    marks: extendTo !== undefined ? [{ t: seconds(extendTo), label: 'projected exhaustion' }] : [],
+    yMin0: s.unit !== 'bytes',
+  };
+}
+
+/** Series of entities, read once each (a process is often a suspect for two metrics). */
+class EntitySeries {
+  private readonly cache = new Map<string, Columns | null>();
+  constructor(
+    private readonly reader: RecordReader,
+    private readonly view: RecordView,
+    private readonly t: Timeline,
+  ) {}
+
+  of(e: EntityRef): Columns | undefined {
+    let c = this.cache.get(e.key);
+    if (c === undefined) {
+      const members = membersOf(this.reader, e);
+      c = members.length ? this.view.entity(this.t, members) : null;
+      this.cache.set(e.key, c);
+    }
+    return c ?? undefined;
+  }
+
+  rows(rows: readonly ProcessRow[]): Columns {
+    return this.view.entity(this.t, rows);
+  }
+}
+
+/** The first events' onsets, and the host's own where no event marks the same moment (labels would overlap). */
+function onsetMarks(
+  events: readonly SpikeEvent[],
+  aggregates: readonly Spike[],
+): NonNullable<ChartSpec['marks']> {
+  const marks: NonNullable<ChartSpec['marks']> = events
+    .slice(0, 8)
+    .map((ev, k) => ({ t: seconds(ev.onsetMs), label: `event ${k + 1}` }));
+  for (const s of aggregates) {
+    if (s.entity.key !== 'host') continue;
+    const near = events.some((ev) => Math.abs(ev.onsetMs - s.onsetMs) <= 2 * s.resolutionMs);
+    if (!near) marks.push({ t: seconds(s.onsetMs), label: 'host', color: '#7c3aed' });
+  }
+  return marks;
+}
+
+/** The leaks document with a chart of each of its first MAX_CHARTED_SUSPECTS suspects. */
+export function reportLeaks(
+  reader: RecordReader,
+  view: RecordView,
+  t: Timeline,
+  doc: LeaksDocument | undefined,
+  maxPoints: number,
+): ReportLeaks {
+  if (!doc)
+    return {
+      available: false,
+      method: LEAK_METHOD,
+      scanned: undefined,
+      notes: ['no leak analysis: the leak detector was not run for this report'],
+      suspects: [],
+    };
+  const series = new EntitySeries(reader, view, thin(t, SERIES_POINTS));
+  const suspects = doc.suspects.map((s, k): ReportSuspect => {
+    const e = k < MAX_CHARTED_SUSPECTS ? series.of(s.entity) : undefined;
+    return { ...s, chart: e ? suspectChart(e, s, maxPoints, `leak-${k + 1}`) : undefined };
+  });
+  return { available: true, method: LEAK_METHOD, scanned: doc.scanned, notes: doc.notes, suspects };
+}
+
+/** The spikes document: events with the summed CPU of their processes, group and host rises listed. */
+export function reportSpikes(
+  reader: RecordReader,
+  view: RecordView,
+  t: Timeline,
+  host: Columns,
+  doc: SpikesDocument | undefined,
+  maxPoints: number,
+): ReportSpikes {
+  if (!doc)
+    return {
+      available: false,
+      scanned: undefined,
+      notes: ['no spike analysis: the spike detector was not run for this report'],
+      events: [],
+      aggregates: [],
+      chart: undefined,
+    };
+  const series = new EntitySeries(reader, view, thin(t, SERIES_POINTS));
+  const events = doc.events.slice(0, 40).map((ev, k): ReportEvent => {
+    if (k >= MAX_CHARTED_EVENTS) return { ...ev, chart: undefined };
+    const rows = ev.members.flatMap((m) =>
+      m.pid === undefined
+        ? []
+        : reader.processesByPid(m.pid).filter((p) => p.startTimeTicks === m.startTimeTicks),
+    );
+    const e = series.rows(rows);
+    const d = decimate(e.tMs, { cpu: e.cols['cpuPercent'] ?? new Float64Array(0) }, maxPoints, () => 'mean');
+    const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+    return {
+      ...ev,
+      chart: {
+        id: `spike-${k + 1}`,
+        title: `CPU of ${ev.processes === 1 ? 'the process' : `the ${ev.processes} processes, summed`} (% of one core)`,
+        unit: 'percent',
+        t: Array.from(d.tMs, seconds),
+        series: [{ label: 'CPU', values: Array.from(d.cols['cpu'] ?? [], round), fill: true }],
+        marks: [{ t: seconds(ev.onsetMs), label: 'onset' }],
+      },
+    };
+  });
+  const aggregates = doc.spikes.filter((s) => s.entity.kind !== 'process').slice(0, 40);
+  const cpu = host.cols['cpuPercent'];
+  let chart: ChartSpec | undefined;
+  if (cpu && (events.length || aggregates.length)) {
+    const d = decimate(host.tMs, { cpu }, maxPoints, () => 'mean');
+    const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+    chart = {
+      id: 'spikes',
+      title: 'Host CPU busy (% of all cores) with the onsets',
+      unit: 'percent',
+      t: Array.from(d.tMs, seconds),
+      series: [{ label: 'busy', values: Array.from(d.cols['cpu'] ?? [], round), fill: true }],
+      marks: onsetMarks(events, aggregates),
+    };
+  }
+  return { available: true, scanned: doc.scanned, notes: doc.notes, events, aggregates, chart };
+}
