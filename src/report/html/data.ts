@@ -137,6 +137,11 @@ function rate(t: Timeline, from: number, cols: Float64Array[], scale: number, ou
 export class RecordView {
   readonly reader: RecordReader;
   private readonly stmts = new Map<string, Statement>();
+  /** latestGauges: per table and columns, the newest values found and the newest sample they cover. */
+  private readonly gaugeCache = new Map<
+    string,
+    { upTo: number; values: Map<number, (number | undefined)[]> }
+  >();
 
   constructor(reader: RecordReader) {
     this.reader = reader;
@@ -385,8 +390,9 @@ export class RecordView {
       `SELECT total(utime_ticks) + total(stime_ticks) FROM proc_raw WHERE proc = ? AND sample > ? AND k IS NULL`,
     ).pluck(true);
 
-    const procLast = this.latestGauges(PROC_SERIES, PROC_GAUGES);
-    const sockLast = this.latestGauges(SOCK_SERIES, SOCK_COLS);
+    const procLast = this.latestGauges(PROC_SERIES, PROC_GAUGES, last.id);
+    const sockLast = this.latestGauges(SOCK_SERIES, SOCK_COLS, last.id);
+    this.keepGauges(new Set(procs.map((p) => p.id)));
     return procs.map((p) => {
       const g = procLast(p.id);
       const s = sockLast(p.id);
@@ -438,21 +444,54 @@ export class RecordView {
    * A lookup of the newest known value of some gauge columns for a process: the recent tier (read once,
    * it holds ≤ 10 minutes), then one backward index probe per column in the raw tier, then the last
    * value of the newest 10-minute bucket (a process idle for longer than the retention).
+   *
+   * A value stored only when it changed makes the raw probe walk back through every sample since the
+   * last change (600 ms for 1,000 processes over a day at 10 s). A long-lived view (the dashboard's
+   * worker, asked again after every new sample) therefore keeps what it found, with the newest sample
+   * it covers, and next time applies only the rows stored since — while the recent tier still holds
+   * all of them; when rows since then have moved on to the raw tier, it starts over.
    */
-  private latestGauges(spec: SeriesSpec, columns: readonly string[]): (id: number) => (number | undefined)[] {
-    const recent = new Map<number, (number | undefined)[]>();
-    const rows = this.prep(
-      `SELECT proc, ${columns.join(', ')} FROM ${spec.table}_recent ORDER BY sample DESC`,
-    )
-      .raw(true)
-      .iterate() as Iterable<(number | null)[]>;
-    for (const r of rows) {
-      const id = r[0] ?? 0;
-      let cur = recent.get(id);
-      if (!cur) recent.set(id, (cur = columns.map(() => undefined)));
-      for (let c = 0; c < columns.length; c++)
-        if (cur[c] === undefined && r[c + 1] !== null) cur[c] = r[c + 1] ?? undefined;
+  private latestGauges(
+    spec: SeriesSpec,
+    columns: readonly string[],
+    newest: number,
+  ): (id: number) => (number | undefined)[] {
+    const recentTable = `${spec.table}_recent`;
+    const key = `${spec.table}:${columns.join(',')}`;
+    let cache = this.gaugeCache.get(key);
+    if (cache && cache.upTo !== newest) {
+      const oldest = this.prep(`SELECT min(sample) FROM ${recentTable}`).pluck().get() as number | null;
+      if (newest > cache.upTo && oldest !== null && oldest <= cache.upTo + 1) {
+        const rows = this.prep(
+          `SELECT proc, ${columns.join(', ')} FROM ${recentTable} WHERE sample > ? ORDER BY sample`,
+        )
+          .raw(true)
+          .iterate(cache.upTo) as Iterable<(number | null)[]>;
+        for (const r of rows) {
+          const v = cache.values.get(r[0] ?? 0);
+          if (!v) continue; // not asked before: computed in full when asked
+          for (let c = 0; c < columns.length; c++) if (r[c + 1] !== null) v[c] = r[c + 1] ?? undefined;
+        }
+        cache.upTo = newest;
+      } else cache = undefined;
     }
+    if (!cache) this.gaugeCache.set(key, (cache = { upTo: newest, values: new Map() }));
+    const values = cache.values;
+    let recent: Map<number, (number | undefined)[]> | undefined;
+    const readRecent = (): Map<number, (number | undefined)[]> => {
+      const m = new Map<number, (number | undefined)[]>();
+      const rows = this.prep(`SELECT proc, ${columns.join(', ')} FROM ${recentTable} ORDER BY sample DESC`)
+        .raw(true)
+        .iterate() as Iterable<(number | null)[]>;
+      for (const r of rows) {
+        const id = r[0] ?? 0;
+        let cur = m.get(id);
+        if (!cur) m.set(id, (cur = columns.map(() => undefined)));
+        for (let c = 0; c < columns.length; c++)
+          if (cur[c] === undefined && r[c + 1] !== null) cur[c] = r[c + 1] ?? undefined;
+      }
+      return m;
+    };
     const raw = this.prep(
       `SELECT ${columns
         .map(
@@ -464,15 +503,27 @@ export class RecordView {
     const buckets = this.prep(
       `SELECT ${columns.map((c) => `${c}_last`).join(', ')} FROM ${spec.table}_10m WHERE proc = ? ORDER BY bucket DESC LIMIT 1`,
     ).raw(true);
-    return (id) => {
+    const full = (id: number): (number | undefined)[] => {
+      recent ??= readRecent();
       const cur = recent.get(id) ?? columns.map(() => undefined);
-      if (cur.every((v) => v !== undefined)) return cur;
+      if (cur.every((v) => v !== undefined)) return [...cur];
       const r = (raw.get({ id }) ?? []) as (number | null)[];
       const merged = cur.map((v, c) => v ?? r[c] ?? undefined);
       if (merged.every((v) => v !== undefined)) return merged;
       const b = (buckets.get(id) ?? []) as (number | null)[];
       return merged.map((v, c) => v ?? b[c] ?? undefined);
     };
+    return (id) => {
+      let v = values.get(id);
+      if (!v) values.set(id, (v = full(id)));
+      return [...v];
+    };
+  }
+
+  /** Forgets the cached latest values of processes no longer alive (the cache follows `latest`). */
+  private keepGauges(alive: ReadonlySet<number>): void {
+    for (const c of this.gaugeCache.values())
+      for (const id of c.values.keys()) if (!alive.has(id)) c.values.delete(id);
   }
 }
 
