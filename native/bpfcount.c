@@ -564,6 +564,20 @@ static void cpu_all(const uint32_t *pids, uint64_t *out, int npids) {
   for (int i = 0; i < npids; i++) out[i] = cpu_ns(pids[i]);
 }
 
+/* How often, between bursts, the CPU time of processes not seen yet is read. */
+#define CHECK_MS 10
+
+/* Whether a process with no call counted yet (seen[i] == 0) has run since `since` was read. */
+static int unseen_ran(const uint32_t *pids, const uint64_t *seen, const uint64_t *since, uint64_t *now, int npids) {
+  int any = 0;
+  for (int i = 0; i < npids; i++)
+    if (seen[i] == 0) {
+      now[i] = cpu_ns(pids[i]);
+      if (now[i] > since[i]) any = 1;
+    }
+  return any;
+}
+
 /*
  * The duty for the next period: the share of time the programs may stay attached so that the busiest
  * traced process pays `budget` on average. Per call it spent (CPU time / calls) = t + cost while
@@ -650,8 +664,7 @@ int main(int argc, char **argv) {
   uint64_t gen = 0, bursts = 0;
   uint64_t *before = calloc((size_t)npids, sizeof(uint64_t)), *after = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu0 = calloc((size_t)npids, sizeof(uint64_t)), *cpu1 = calloc((size_t)npids, sizeof(uint64_t));
-  uint64_t *cpu_start = calloc((size_t)npids, sizeof(uint64_t)), *seen = calloc((size_t)npids, sizeof(uint64_t));
-  cpu_all(pids, cpu_start, npids);
+  uint64_t *cpu_gap = calloc((size_t)npids, sizeof(uint64_t)), *seen = calloc((size_t)npids, sizeof(uint64_t));
   double duty = 1.0;
   static struct slot inflight[MAX_INFLIGHT];
   int n_inflight = 0;
@@ -690,24 +703,36 @@ int main(int argc, char **argv) {
     traced += b2 - b0;
     if (duty >= 1.0) break;
     /*
-     * A process that has run since the window began but made no call in any burst yet was off-CPU
-     * through every one (a loaded machine; more busy workers than cores): left to the duty's spacing it
-     * could miss the whole window and be absent from the profile. Burst again after one burst's length
-     * until every such process is seen; one blocked for good uses no CPU and does not hold this up.
+     * A traced process that made no call in any burst yet was off-CPU through every one (a loaded
+     * machine; more busy workers than cores), or had not started to run: left to the duty's spacing it
+     * could miss the whole window (one 20 ms burst in 2 s at 1 % duty) and be absent from the profile.
+     * While detached, its CPU time is watched every CHECK_MS; when it runs, the next burst starts at
+     * once. One that never runs again (blocked for good) does not bring bursts forward.
      */
     totals(m.stats, pids, seen, npids);
-    cpu_all(pids, cpu1, npids);
-    int unseen = 0;
-    for (int i = 0; i < npids; i++)
-      if (seen[i] == 0 && cpu1[i] > cpu_start[i]) unseen = 1;
-    uint64_t gap = unseen ? b2 - b0 : (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
-    uint64_t next = b2 + gap;
-    /* no burst fits before the end: stop now rather than trace past the window */
-    if (next + (uint64_t)(burst_ms * 1e6 / 2) >= end) {
+    cpu_all(pids, cpu_gap, npids);
+    uint64_t gap = (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
+    uint64_t next = b2 + gap, half = (uint64_t)(burst_ms * 1e6 / 2);
+    int go = 0;
+    while (!g_stop) {
+      uint64_t now = now_ns();
+      /* no burst fits before the end: stop rather than trace past the window */
+      if (now + half >= end) break;
+      if (now >= next) {
+        go = 1;
+        break;
+      }
+      uint64_t step = now + (uint64_t)(CHECK_MS * 1e6);
+      sleep_until(step < next ? step : next);
+      if (unseen_ran(pids, seen, cpu_gap, cpu1, npids)) {
+        go = 1;
+        break;
+      }
+    }
+    if (!go) {
       sleep_until(end);
       break;
     }
-    sleep_until(next);
   }
   uint64_t t1 = now_ns();
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { startBusyRead, type BusyRead } from '../../test/fixtures/trace/busy-rea
 import { BPF_HELPER, bpfHelperArgv, bpfRecords, bpfTrace, parseBpfOutput } from './bpf.js';
 import { traceWithFallback } from './index.js';
 import { ProfileBuilder } from './profile-builder.js';
+import { hostArch } from './syscalls.js';
 import { findOnPath, isRoot } from './tracer-process.js';
 import type { SyscallProfile } from './types.js';
 
@@ -207,6 +208,37 @@ describe.skipIf(!live)('bpf backend on a busy poller (read(11) → EAGAIN)', () 
     expect(p.sampling!.duty).toBeLessThan(0.25);
     expect(Math.abs(p.durationMs - p.sampling!.tracedMs)).toBeLessThan(1);
     expect(p.overhead.measuredSlowdown).toBeLessThanOrEqual(1.1);
+  });
+
+  it('a worker off the CPU through the first burst is still counted once it runs', async () => {
+    // On a loaded machine a worker can wait through a whole 20 ms burst; at the duty the other worker
+    // sets (~1 %) the next burst would come after the window. Stopped until the first burst is over,
+    // the late worker cannot run at all then: it must be counted anyway, because bursts start again as
+    // soon as it uses CPU.
+    br = await startBusyRead({ workers: 2 });
+    const [running, late] = br.pids as [number, number];
+    process.kill(late, 'SIGSTOP');
+    const [bin, ...args] = bpfHelperArgv(BPF_HELPER, { pids: br.pids, durationMs: 2000, arch: hostArch() });
+    const child = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.setEncoding('utf8').on('data', (d: string) => d.includes('attached') && resolve());
+        child.once('exit', () => reject(new Error('the helper ended before it attached')));
+      });
+      await sleep(150); // the first burst (20 ms) is over
+    } finally {
+      process.kill(late, 'SIGCONT');
+    }
+    await exited;
+    const o = parseBpfOutput(out);
+    expect(o.duty).toBeLessThan(0.25);
+    const count = (pid: number): number =>
+      o.calls.filter((c) => c.pid === pid && c.fd === 11).reduce((n, c) => n + c.count, 0);
+    expect(count(running)).toBeGreaterThan(100);
+    expect(count(late), JSON.stringify({ bursts: o.bursts, duty: o.duty })).toBeGreaterThan(100);
   });
 
   it('a process making few syscalls is traced the whole window', async () => {
