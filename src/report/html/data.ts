@@ -594,6 +594,27 @@ export function thin(t: Timeline, maxPoints: number): Timeline {
   };
 }
 
+/** The points `from` … `to` (inclusive) of a timeline, at full resolution. */
+export function slice(t: Timeline, from: number, to: number): Timeline {
+  const a = Math.max(0, from);
+  const z = Math.min(t.length - 1, to);
+  if (a === 0 && z === t.length - 1) return t;
+  const n = Math.max(0, z - a + 1);
+  return {
+    tMs: t.tMs.slice(a, a + n),
+    boot: t.boot.slice(a, a + n),
+    sample: t.sample.slice(a, a + n),
+    bucket: t.bucket.slice(a, a + n),
+    length: n,
+    firstRaw: Math.max(0, Math.min(n, t.firstRaw - a)),
+    self: {
+      durationMs: t.self.durationMs.slice(a, a + n),
+      cpuMs: t.self.cpuMs.slice(a, a + n),
+      rssKib: t.self.rssKib.slice(a, a + n),
+    },
+  };
+}
+
 export type Reduce = 'max' | 'mean' | 'last';
 
 /**

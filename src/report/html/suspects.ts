@@ -7,7 +7,7 @@
 import type { EntityRef, LeaksDocument, Suspect } from '../../detect/leaks.js';
 import type { Spike, SpikeEvent, SpikesDocument } from '../../detect/spikes.js';
 import type { ProcessRow, RecordReader, Timeline } from '../../store/index.js';
-import { decimate, thin, type Columns, type RecordView } from './data.js';
+import { decimate, slice, thin, type Columns, type RecordView } from './data.js';
 import type { ChartSpec, Unit } from './model.js';
 
 /** Points each suspect's series is read at before it is decimated for drawing (every k-th sample). */
@@ -16,6 +16,9 @@ export const SERIES_POINTS = 2000;
 export const MAX_CHARTED_SUSPECTS = 30;
 /** CPU events drawn with their own chart. */
 export const MAX_CHARTED_EVENTS = 6;
+/** An event's chart spans this share of the window on each side of its onset (at least the minimum, in samples). */
+export const EVENT_CONTEXT_SHARE = 1 / 20;
+export const EVENT_CONTEXT_MIN = 60;
 
 /** The column of `RecordView.entity` that holds each leak metric. */
 export const METRIC_COLUMN: Record<string, string> = {
@@ -172,10 +175,6 @@ class EntitySeries {
     }
     return c ?? undefined;
   }
-
-  rows(rows: readonly ProcessRow[]): Columns {
-    return this.view.entity(this.t, rows);
-  }
 }
 
 /** The first events' onsets, and the host's own where no event marks the same moment (labels would overlap). */
@@ -236,7 +235,6 @@ export function reportSpikes(
       aggregates: [],
       chart: undefined,
     };
-  const series = new EntitySeries(reader, view, thin(t, SERIES_POINTS));
   const events = doc.events.slice(0, 40).map((ev, k): ReportEvent => {
     if (k >= MAX_CHARTED_EVENTS) return { ...ev, chart: undefined };
     const rows = ev.members.flatMap((m) =>
@@ -244,14 +242,24 @@ export function reportSpikes(
         ? []
         : reader.processesByPid(m.pid).filter((p) => p.startTimeTicks === m.startTimeTicks),
     );
-    const e = series.rows(rows);
-    const d = decimate(e.tMs, { cpu: e.cols['cpuPercent'] ?? new Float64Array(0) }, maxPoints, () => 'mean');
+    // Around the onset at full resolution: a spike of a few samples in days of data stays visible,
+    // and the onset can be read to the sample; the host chart above gives the whole window.
+    let at = 0;
+    while (at + 1 < t.length && t.tMs[at + 1]! <= ev.onsetMs) at++;
+    const context = Math.max(EVENT_CONTEXT_MIN, Math.round(t.length * EVENT_CONTEXT_SHARE));
+    const e = view.entity(slice(t, at - context, at + context), rows);
+    const d = decimate(e.tMs, { cpu: e.cols['cpuPercent'] ?? new Float64Array(0) }, maxPoints, () => 'max');
+    const first = ev.members[0];
+    const who =
+      ev.processes === 1 && first
+        ? `${first.pid ?? ''} ${first.comm ?? ''}`.trim()
+        : `the ${ev.processes} ${ev.group ? `workers of ${ev.group.length > 60 ? `${ev.group.slice(0, 59)}…` : ev.group}` : 'processes'}, summed`;
     const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
     return {
       ...ev,
       chart: {
         id: `spike-${k + 1}`,
-        title: `CPU of ${ev.processes === 1 ? 'the process' : `the ${ev.processes} processes, summed`} (% of one core)`,
+        title: `Event ${k + 1}: CPU of ${who} (% of one core)`,
         unit: 'percent',
         t: Array.from(d.tMs, seconds),
         series: [{ label: 'CPU', values: Array.from(d.cols['cpu'] ?? [], round), fill: true }],
