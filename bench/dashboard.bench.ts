@@ -35,7 +35,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT, defineBench, machineInfo, writeResult, type BenchContext } from './harness.js';
 import { generateRecord } from '../test/report/gen.js';
 
-const GEN_VERSION = 1;
+const GEN_VERSION = 2; // 2: the writer restates gauges every RESTATE_EVERY samples
 const PROCESSES = 1000;
 const SAMPLES = 8640;
 const INTERVAL_MS = 10_000;

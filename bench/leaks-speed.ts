@@ -23,7 +23,7 @@ import { ar1Gen, writeRecord, type SynthProc } from '../test/detect/synth.js';
 import { mulberry32 } from '../src/detect/random.js';
 import { timeWhole } from './harness.js';
 
-const GEN_VERSION = 3;
+const GEN_VERSION = 4; // 4: the writer restates gauges every RESTATE_EVERY samples
 const REPO = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { generateRecord } from '../test/report/gen.js';
 import { timeWhole } from './harness.js';
 
-const GEN_VERSION = 1;
+const GEN_VERSION = 2; // 2: the writer restates gauges every RESTATE_EVERY samples
 const REPO = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {

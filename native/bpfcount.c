@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <signal.h>
 #include <stdint.h>
@@ -567,12 +568,38 @@ static void cpu_all(const uint32_t *pids, uint64_t *out, int npids) {
 /* How often, between bursts, the CPU time of processes not seen yet is read. */
 #define CHECK_MS 10
 
-/* Whether a process with no call counted yet (seen[i] == 0) has run since `since` was read. */
-static int unseen_ran(const uint32_t *pids, const uint64_t *seen, const uint64_t *since, uint64_t *now, int npids) {
+/*
+ * CPU time of `pid` (all threads) in clock ticks, from /proc/PID/stat: one small file, where cpu_ns reads
+ * one per thread. Coarse (10 ms), which is enough to notice that a process ran between two checks.
+ */
+static uint64_t cpu_ticks(uint32_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  /* fields after the command name, which may hold spaces and parentheses: from the last ')' */
+  char *p = strrchr(buf, ')');
+  if (p == NULL) return 0;
+  unsigned long long utime = 0, stime = 0;
+  /* state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
+  return utime + stime;
+}
+
+/*
+ * Whether a process that is still to be seen (no call counted, and not found running while attached)
+ * has run since `since` was read; `now` gets the readings.
+ */
+static int unseen_ran(const uint32_t *pids, const uint64_t *seen, const uint8_t *ran_attached,
+                      const uint64_t *since, uint64_t *now, int npids) {
   int any = 0;
   for (int i = 0; i < npids; i++)
-    if (seen[i] == 0) {
-      now[i] = cpu_ns(pids[i]);
+    if (seen[i] == 0 && !ran_attached[i]) {
+      now[i] = cpu_ticks(pids[i]);
       if (now[i] > since[i]) any = 1;
     }
   return any;
@@ -665,6 +692,8 @@ int main(int argc, char **argv) {
   uint64_t *before = calloc((size_t)npids, sizeof(uint64_t)), *after = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu0 = calloc((size_t)npids, sizeof(uint64_t)), *cpu1 = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu_gap = calloc((size_t)npids, sizeof(uint64_t)), *seen = calloc((size_t)npids, sizeof(uint64_t));
+  uint64_t *cpu_now = calloc((size_t)npids, sizeof(uint64_t));
+  uint8_t *ran_attached = calloc((size_t)npids, 1);
   double duty = 1.0;
   static struct slot inflight[MAX_INFLIGHT];
   int n_inflight = 0;
@@ -710,7 +739,14 @@ int main(int argc, char **argv) {
      * once. One that never runs again (blocked for good) does not bring bursts forward.
      */
     totals(m.stats, pids, seen, npids);
-    cpu_all(pids, cpu_gap, npids);
+    /*
+     * One that ran while attached and made no counted call (a pure compute loop) has been looked at: it
+     * must not bring every burst forward for the rest of the window, which would undo the duty.
+     */
+    for (int i = 0; i < npids; i++) {
+      if (seen[i] == 0 && cpu1[i] > cpu0[i]) ran_attached[i] = 1;
+      cpu_gap[i] = cpu_ticks(pids[i]);
+    }
     uint64_t gap = (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
     uint64_t next = b2 + gap, half = (uint64_t)(burst_ms * 1e6 / 2);
     int go = 0;
@@ -724,7 +760,7 @@ int main(int argc, char **argv) {
       }
       uint64_t step = now + (uint64_t)(CHECK_MS * 1e6);
       sleep_until(step < next ? step : next);
-      if (unseen_ran(pids, seen, cpu_gap, cpu1, npids)) {
+      if (unseen_ran(pids, seen, ran_attached, cpu_gap, cpu_now, npids)) {
         go = 1;
         break;
       }

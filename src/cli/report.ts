@@ -16,7 +16,8 @@ import { renderReportHtml } from '../report/html/render.js';
 import { chartAssets } from '../report/html/assets.js';
 import { RecordView, type Columns } from '../report/html/data.js';
 import { membersOf } from '../report/html/suspects.js';
-import type { EntityRef } from '../detect/leaks.js';
+import type { EntityRef, LeaksDocument } from '../detect/leaks.js';
+import type { SpikesDocument } from '../detect/spikes.js';
 import { buildBundle, csvCell, type BundleFile } from '../report/bundle.js';
 import { redactDeep, redactEnv } from '../report/redact.js';
 import { renderPmap } from '../report/text-pmap.js';
@@ -95,15 +96,27 @@ The HTML file opens without network access; it prints well to PDF.`,
       // The report shows what `procsleuth leaks` and `procsleuth spikes` say over the same window; the
       // spike scan runs on a worker meanwhile (on the main thread when no worker can start).
       const spikesQuery = { dbPath, sinceMs: since, now };
-      const spikesLater = spikesInWorker(spikesQuery).catch(() => undefined);
-      const leaks = leaksFromRecord(reader, {
-        dbPath,
-        sinceMs: since,
-        procRoot: roots.proc,
-        sysRoot: roots.sys,
-        now,
-      });
-      const spikes = (await spikesLater) ?? spikesFromRecord(reader, spikesQuery);
+      const spikesWorker = spikesInWorker(spikesQuery);
+      let leaks: LeaksDocument;
+      let spikes: SpikesDocument | undefined;
+      try {
+        leaks = leaksFromRecord(reader, {
+          dbPath,
+          sinceMs: since,
+          procRoot: roots.proc,
+          sysRoot: roots.sys,
+          now,
+        });
+        spikes = await spikesWorker.result.catch((err: unknown) => {
+          io.err(
+            `procsleuth: the spike scan's worker failed (${err instanceof Error ? err.message : String(err)}); scanning here\n`,
+          );
+          return undefined;
+        });
+      } finally {
+        spikesWorker.stop();
+      }
+      spikes ??= spikesFromRecord(reader, spikesQuery);
       model = buildReport(reader, {
         db: dbPath,
         version: toolVersion(),
@@ -200,10 +213,22 @@ function toCsv(c: Columns, names: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Where a suspect's files go: `PID-COMM` for a process, `group-LABEL` / `tree-PID-COMM` for the others. */
-function entityFileName(e: EntityRef): string {
-  const proc = `${e.pid ?? ''}-${safeName(e.comm ?? e.label)}`;
-  return e.kind === 'process' ? proc : e.kind === 'tree' ? `tree-${proc}` : `${e.kind}-${safeName(e.label)}`;
+/**
+ * Where a suspect's series goes: `PID-COMM` for a process, `tree-PID-COMM`, `group-ID-COMM`. Never the
+ * group's label: it is a command line, and a file name is not redacted.
+ */
+function entityFileName(e: EntityRef, taken: Set<string>): string {
+  const proc = `${e.pid ?? ''}-${safeName(e.comm ?? e.kind)}`;
+  const base =
+    e.kind === 'process'
+      ? proc
+      : e.kind === 'tree'
+        ? `tree-${proc}`
+        : `${e.kind}-${/^g:(\d+)$/.exec(e.key)?.[1] ?? 'x'}-${safeName(e.comm ?? '')}`;
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}-${k}`;
+  taken.add(name);
+  return name;
 }
 
 /** The host series and each suspect's series at full resolution. */
@@ -213,14 +238,15 @@ function seriesCsv(reader: RecordReader, model: ReportModel, since: number | und
   const host = view.host(t);
   const files: BundleFile[] = [{ path: 'series/host.csv', content: toCsv(host, Object.keys(host.cols)) }];
   const seen = new Set<string>();
+  const names = new Set<string>();
   for (const s of model.leaks.suspects) {
     if (seen.has(s.entity.key) || seen.size >= MAX_BUNDLED_SUSPECTS) continue;
     seen.add(s.entity.key);
-    const members = membersOf(reader, s.entity);
+    const members = membersOf(reader, s.entity, t);
     if (!members.length) continue;
     const e = view.entity(t, members);
     files.push({
-      path: `series/${entityFileName(s.entity)}.csv`,
+      path: `series/${entityFileName(s.entity, names)}.csv`,
       content: toCsv(
         e,
         Object.keys(e.cols).filter((c) => c !== 'processes' || members.length > 1),
@@ -349,7 +375,7 @@ report.html          the report: open in any browser, no network needed; prints 
 report.json          the same content as data (schema procsleuth.report/2): suspects, verdicts, series as drawn
 ${has('snapshot.json') ? 'snapshot.json        every process and the host read once when the bundle was made (procsleuth.snapshot/1)\n' : ''}${has('triage.json') ? 'triage.json          findings of the checklist on that snapshot (procsleuth.triage/1)\n' : ''}series/host.csv      host series at full resolution: CPU %, load, memory bytes, TCP states, file handles
 series/PID-COMM.csv  each suspect's series: CPU % of one core, RSS/PSS/anon/swap bytes, fds, threads, sockets by state
-                     (group-LABEL.csv and tree-PID-COMM.csv: summed over the members alive at each time)
+                     (group-ID-COMM.csv and tree-PID-COMM.csv: summed over the members alive at each time)
 ${
   has('suspects/')
     ? `suspects/PID-COMM/    per suspect alive when the bundle was made:

@@ -46,13 +46,15 @@ export function spikesFromRecord(r: RecordReader, q: SpikesQuery): SpikesDocumen
 
 /**
  * `spikesFromRecord` on a worker thread (spikes-worker.ts), so that it runs beside other work on the
- * main thread. A worker that cannot start or fails rejects the promise with the reason.
+ * main thread. `result` rejects with the reason when the worker cannot start or fails; `stop` ends the
+ * worker when its answer is no longer wanted (the caller failed meanwhile), so it never holds the
+ * process alive.
  */
-export function spikesInWorker(q: SpikesQuery): Promise<SpikesDocument> {
+export function spikesInWorker(q: SpikesQuery): { result: Promise<SpikesDocument>; stop: () => void } {
   const self = import.meta.url;
   const boot = `${loaderReady(self)}.then(() => import(${JSON.stringify(siblingModule(self, 'spikes-worker'))}));`;
-  return new Promise((resolve, reject) => {
-    const w = new Worker(boot, { eval: true, workerData: q, execArgv: [] });
+  const w = new Worker(boot, { eval: true, workerData: q, execArgv: [] });
+  const result = new Promise<SpikesDocument>((resolve, reject) => {
     let settled = false;
     w.once('message', (m: { ok: true; doc: SpikesDocument } | { ok: false; error: string }) => {
       settled = true;
@@ -68,6 +70,7 @@ export function spikesInWorker(q: SpikesQuery): Promise<SpikesDocument> {
       settled = true;
     });
   });
+  return { result, stop: () => void w.terminate() };
 }
 
 export const spikesCommand: Command = {

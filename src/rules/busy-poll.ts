@@ -214,5 +214,5 @@ function ssCommand(fd: ResolvedFd | undefined): string {
   const proto = fd.socket?.protocol;
   if (proto === 'unix') return `; ss -xp | grep -w ${inode}`;
   const flags = proto?.startsWith('tcp') ? '-tanpe' : proto?.startsWith('udp') ? '-uanpe' : '-anpe';
-  return `; ss ${flags} | grep ino:${inode}`;
+  return `; ss ${flags} | grep -w ino:${inode}`;
 }

@@ -43,13 +43,11 @@ export function runRules(input: RuleInput, only?: readonly RuleName[]): Finding[
     try {
       out.push(...rule(input));
     } catch (err) {
-      // the name its findings carry (busyPoll → busy-poll)
-      const id = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
       out.push({
-        rule: id,
+        rule: name,
         severity: 'info',
-        title: `rule ${id} failed`,
-        summary: `internal error in rule ${id}: ${err instanceof Error ? err.message : String(err)}`,
+        title: `rule ${name} failed`,
+        summary: `internal error in rule ${name}: ${err instanceof Error ? err.message : String(err)}`,
         pids: [],
         evidence: {},
         command: '',

@@ -618,7 +618,7 @@ export class Api {
   /**
    * This process's leak verdicts as the last `procsleuth leaks` run over the window gave them (the
    * background detectors; `pending` until their first run ends), each drawn on the process's series,
-   * and the suspect groups and trees it belongs to.
+   * and the suspects of its group and of the process tree rooted at it.
    */
   private processLeaks(
     sinceText: string | null,

@@ -35,7 +35,7 @@ export const APP_JS = String.raw`
   var statusEl = document.getElementById('status');
   var sinceEl = document.getElementById('since');
   var C = window.psCharts;
-  var state = { sort: 'cpu', order: 'desc', grouped: false, timer: null, susTimer: null, charts: {}, interval: 10000, route: '' };
+  var state = { sort: 'cpu', order: 'desc', grouped: false, timer: null, susTimer: null, procTimer: null, charts: {}, interval: 10000, route: '' };
 
   function h(tag, attrs, children) {
     var el = document.createElement(tag);
@@ -264,6 +264,35 @@ export const APP_JS = String.raw`
   }
 
   // ---- process page ----------------------------------------------------------------------------
+  function fillLeaks(verdicts, leakBox, L) {
+    verdicts.textContent = '';
+    leakBox.querySelectorAll('[data-chart]').forEach(function (el) { C.forget(el); });
+    leakBox.textContent = '';
+    verdicts.setAttribute('data-state', L.pending ? 'pending' : 'done');
+    if (!L.available) verdicts.appendChild(h('p', { class: 'note', text: 'No leak detectors on this server.' }));
+    else if (L.pending) verdicts.appendChild(h('p', { class: 'note', text: 'computing the leak verdicts (procsleuth leaks over this window)…' }));
+    else {
+      L.suspects.forEach(function (s) {
+        var c = card(s.metric + ' leak verdict', '', (s.evidence.reasons[0] || ''));
+        var v = c.querySelector('.v');
+        v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
+        v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h' + (s.exhaustsAt ? ', runs out ' + s.exhaustsAt.replace('T', ' ').slice(0, 16) + 'Z' : '')));
+        verdicts.appendChild(c);
+      });
+      L.related.forEach(function (s) {
+        var c = card(s.kind + ' ' + s.metric, '', s.label.length > 120 ? s.label.slice(0, 119) + '…' : s.label);
+        var v = c.querySelector('.v');
+        v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
+        v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h'));
+        verdicts.appendChild(c);
+      });
+      if (!L.suspects.length && !L.related.length) verdicts.appendChild(h('p', { class: 'note', text: 'procsleuth leaks finds no leak in this process over this window (computed ' + hhmmss(L.computedAt) + ').' }));
+    }
+    var leakCharts = h('div', { class: 'charts', id: 'proc-leak-charts' });
+    L.suspects.forEach(function (s) { if (s.chart) chartsInto(leakCharts, [s.chart], 'l:'); });
+    if (leakCharts.firstChild) leakBox.appendChild(section('proc-leaks', 'Fitted trends', [leakCharts]));
+  }
+
   function processPage(pid) {
     view.textContent = '';
     state.charts = {};
@@ -277,38 +306,26 @@ export const APP_JS = String.raw`
         card('group', p.group ? '' : '–', p.group ? (p.group.length > 160 ? p.group.slice(0, 159) + '…' : p.group) : ''),
       ]);
       var cmd = h('p', { class: 'mono', style: 'word-break:break-all', text: p.cmdline });
-      var L = d.leaks;
-      var verdicts = h('div', { class: 'cards', id: 'verdicts', 'data-state': L.pending ? 'pending' : 'done' });
-      if (!L.available) verdicts.appendChild(h('p', { class: 'note', text: 'No leak detectors on this server.' }));
-      else if (L.pending) verdicts.appendChild(h('p', { class: 'note', text: 'computing the leak verdicts (procsleuth leaks over this window)…' }));
-      else {
-        L.suspects.forEach(function (s) {
-          var c = card(s.metric + ' leak verdict', '', (s.evidence.reasons[0] || ''));
-          var v = c.querySelector('.v');
-          v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
-          v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h' + (s.exhaustsAt ? ', runs out ' + s.exhaustsAt.replace('T', ' ').slice(0, 16) + 'Z' : '')));
-          verdicts.appendChild(c);
-        });
-        L.related.forEach(function (s) {
-          var c = card(s.kind + ' ' + s.metric, '', s.label.length > 120 ? s.label.slice(0, 119) + '…' : s.label);
-          var v = c.querySelector('.v');
-          v.appendChild(h('span', { class: 'badge ' + s.verdict, text: s.verdict }));
-          v.appendChild(document.createTextNode(' ' + C.fmt(s.unit, s.slopePerHour) + '/h'));
-          verdicts.appendChild(c);
-        });
-        if (!L.suspects.length && !L.related.length) verdicts.appendChild(h('p', { class: 'note', text: 'procsleuth leaks finds no leak in this process over this window (computed ' + hhmmss(L.computedAt) + ').' }));
-      }
+      var verdicts = h('div', { class: 'cards', id: 'verdicts' });
       var charts = h('div', { class: 'charts', id: 'proc-charts' });
       view.appendChild(section('proc', 'Process ' + p.pid + ' ' + p.comm, [info, cmd, verdicts, charts]));
       chartsInto(charts, d.charts, 'p:');
-      var leakCharts = h('div', { class: 'charts', id: 'proc-leak-charts' });
-      L.suspects.forEach(function (s) { if (s.chart) chartsInto(leakCharts, [s.chart], 'l:'); });
-      if (leakCharts.firstChild) view.appendChild(section('proc-leaks', 'Fitted trends', [leakCharts]));
-      // The verdicts arrive with the detectors' first run: ask again until then, while this page is shown.
-      if (L.pending) {
-        var here = state.route;
-        setTimeout(function () { if (state.route === here) processPage(pid); }, 2000);
+      var leakBox = h('div', { id: 'proc-leaks-box' });
+      view.appendChild(leakBox);
+      var here = state.route;
+      var url = '/api/process/' + encodeURIComponent(pid) + '?since=' + since();
+      // The verdicts arrive with the detectors' first run: until then only they are asked for again,
+      // one request at a time, and only while this very page is shown.
+      function showLeaks(L) {
+        fillLeaks(verdicts, leakBox, L);
+        if (!L.pending) return;
+        clearTimeout(state.procTimer);
+        state.procTimer = setTimeout(function () {
+          if (state.route !== here) return;
+          api(url).then(function (again) { if (state.route === here) showLeaks(again.leaks); }).catch(function () { /* the next route shows the error */ });
+        }, 2000);
       }
+      showLeaks(d.leaks);
       var fdBox = h('div', { id: 'proc-fds', class: 'note', text: d.liveOnThisHost ? 'reading fds…' : 'Not running on this host now: no live fds.' });
       var mapBox = h('div', { id: 'proc-maps', class: 'note', text: d.liveOnThisHost ? 'reading mappings…' : 'Not running on this host now: no live mappings.' });
       view.appendChild(section('proc-fds-s', 'Open file descriptors', [fdBox]));
@@ -333,6 +350,7 @@ export const APP_JS = String.raw`
   }
 
   function route() {
+    clearTimeout(state.procTimer);
     var hsh = location.hash || '#/';
     state.route = hsh;
     document.documentElement.removeAttribute('data-ready');

@@ -15,7 +15,7 @@ import {
   type ProcessSampleInput,
   type SampleInput,
 } from './index.js';
-import { encodeRow } from './writer.js';
+import { RESTATE_EVERY, encodeRow } from './writer.js';
 
 const BOOT = '6a68c77a-d17a-4df8-8544-24148ed63c7e';
 const BOOT2 = '11111111-d17a-4df8-8544-24148ed63c7e';
@@ -77,6 +77,59 @@ describe('encodeRow', () => {
     expect(back.row?.[0]).toBe(1);
     expect(back.row?.[1]).toBe(3);
     expect(back.row?.[6]).toBe(7); // anon kept from the last keyframe
+  });
+});
+
+describe('restating gauges', () => {
+  it('encodeRow stores every known gauge again, counters stay deltas, and it is no keyframe', () => {
+    const k = encodeRow(PROC_SERIES, undefined, [10, 5, 100, 0, 400, 7, NaN, NaN, 4000, 1, 4]);
+    const r = encodeRow(PROC_SERIES, k.next, [12, 5, 100, 0, 400, NaN, NaN, NaN, 4000, 1, 4], true);
+    // k, utime +2, stime, minflt, majflt (counters: deltas or null); rss, anon kept from before (unknown
+    // now), swap and pss never known; vsz, threads, fds again
+    expect(r.row).toEqual([null, 2, null, null, null, 400, 7, null, null, 4000, 1, 4]);
+    expect(encodeRow(PROC_SERIES, k.next, [10, 5, 100, 0, 400, NaN, NaN, NaN, 4000, 1, 4], false).row).toBe(
+      undefined,
+    );
+  });
+
+  it('an idle process has its gauges stored again every RESTATE_EVERY samples, sockets at the next pass', () => {
+    const store = Store.open(db, { mode: 'write' });
+    const w = new RecordWriter(store, RUN);
+    const N = 2 * RESTATE_EVERY + 50;
+    for (let i = 0; i < N; i++) {
+      const idle = proc(10, 100);
+      // a socket pass every 7th sample: the restatement rarely falls on one
+      if (i % 7 === 0) idle.sockets = { tcp: { ESTABLISHED: 2 }, udp: 0, unix: 1, other: 0 };
+      w.append(sample(1000 * (i + 1), [idle]));
+    }
+    const rows = (table: string, col: string): number[] =>
+      (
+        store.db
+          .prepare(`SELECT sample FROM ${table} WHERE ${col} IS NOT NULL ORDER BY sample`)
+          .raw(true)
+          .all() as [number][]
+      ).map((x) => x[0]);
+    const last = N; // sample ids run 1 … N
+    for (const [series, col] of [
+      ['proc', 'threads'],
+      ['proc', 'fds'],
+      ['sock', 'tcp_established'],
+    ] as const) {
+      const at = [...rows(`${series}_raw`, col), ...rows(`${series}_recent`, col)].sort((a, b) => a - b);
+      // the first value, then a restatement (or the next socket pass after it) every RESTATE_EVERY
+      expect(at.length, `${series}.${col} at ${at.join(',')}`).toBe(3);
+      expect(last - at[at.length - 1]!).toBeLessThanOrEqual(RESTATE_EVERY);
+    }
+    store.close();
+    // the series read back are unchanged by it
+    const rs = Store.open(db, { mode: 'read' });
+    const r = new RecordReader(rs);
+    const t = r.timeline();
+    const p = r.processesByPid(10)[0]!;
+    const d = r.decode(PROC_SERIES, p.id, ['threads', 'fds'], t, [0, t.length - 1]);
+    expect(new Set(d.values[0])).toEqual(new Set([1]));
+    expect(new Set(d.values[1])).toEqual(new Set([4]));
+    rs.close();
   });
 });
 

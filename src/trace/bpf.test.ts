@@ -241,6 +241,20 @@ describe.skipIf(!live)('bpf backend on a busy poller (read(11) → EAGAIN)', () 
     expect(count(late), JSON.stringify({ bursts: o.bursts, duty: o.duty })).toBeGreaterThan(100);
   });
 
+  it('a process that computes without making syscalls does not bring every burst forward', async () => {
+    // It uses CPU and is never counted: were it "unseen" for good, each run of it would start a burst,
+    // and the busy worker beside it would be traced half the window instead of a few percent.
+    br = await startBusyRead({ workers: 1 });
+    const spinner = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+    try {
+      await sleep(100);
+      const p = await bpfTrace([...br.pids, spinner.pid!], { durationMs: 2000 });
+      expect(p.sampling!.tracedMs, JSON.stringify(p.sampling)).toBeLessThan(0.25 * p.sampling!.windowMs);
+    } finally {
+      spinner.kill('SIGKILL');
+    }
+  });
+
   it('a process making few syscalls is traced the whole window', async () => {
     const sleeper = spawnSync('sh', ['-c', 'sleep 5 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
     const pid = Number(sleeper.stdout.trim());

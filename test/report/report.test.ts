@@ -16,12 +16,13 @@ import { redactDeep } from '../../src/report/redact.js';
 import { ARTIFACTS, collectErrors, hasChromium, launch, seriesPixels } from '../server/browser.js';
 import { generateRecord } from './gen.js';
 import { leaksFromRecord } from '../../src/cli/leaks.js';
-import { spikesFromRecord } from '../../src/cli/spikes.js';
+import { spikesFromRecord, spikesInWorker } from '../../src/cli/spikes.js';
 import type { LeaksDocument } from '../../src/detect/leaks.js';
 
 let dir: string;
 let model: ReportModel;
 let leaksDoc: LeaksDocument;
+let dbPath: string;
 let htmlPath: string;
 let browser: Browser | undefined;
 const SAMPLES = 1500;
@@ -29,6 +30,7 @@ const SAMPLES = 1500;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'procsleuth-report-'));
   const db = join(dir, 'gen.db');
+  dbPath = db;
   generateRecord(db, {
     processes: 60,
     samples: SAMPLES,
@@ -95,6 +97,22 @@ describe('report model', () => {
     expect(ev!.after - ev!.before).toBeGreaterThan(20);
     expect(ev!.chart?.marks?.[0]?.t).toBeCloseTo(ev!.onsetMs / 1000, 1);
     expect(model.spikes.chart?.marks?.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the spike scan on a worker thread (as `report` runs it) gives the same document', async () => {
+    const now = Date.now();
+    const w = spikesInWorker({ dbPath, now });
+    const doc = await w.result;
+    w.stop();
+    const store = Store.open(dbPath, { mode: 'read' });
+    try {
+      expect(doc).toEqual(spikesFromRecord(new RecordReader(store), { dbPath, now }));
+    } finally {
+      store.close();
+    }
+    expect(doc.events.length).toBeGreaterThan(0);
+    // a record that is not there: the promise rejects, nothing hangs
+    await expect(spikesInWorker({ dbPath: join(dir, 'missing.db') }).result).rejects.toThrow();
   });
 
   it('says how the data was collected', () => {

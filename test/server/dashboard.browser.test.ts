@@ -184,6 +184,17 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await page.$('#sus-table')).not.toBeNull();
     await page.locator('#ov-suspects').screenshot({ path: join(ARTIFACTS, 'dashboard-suspects.png') });
 
+    // A process page in a window the detectors have not run on: its verdicts say they are computing,
+    // then fill in by themselves, and the page is built once (no section twice).
+    await page.selectOption('#since', '1h');
+    await page.evaluate((pid) => (location.hash = `#/process/${pid}`), leaker.pid);
+    await page.waitForSelector('#verdicts[data-state=pending]', { timeout: 15_000 });
+    expect(await page.textContent('#verdicts')).toContain('computing the leak verdicts');
+    await page.waitForSelector('#verdicts[data-state=done]', { timeout: 60_000 });
+    expect(await page.$$('#proc')).toHaveLength(1);
+    expect(await page.$$('#proc-fds-s')).toHaveLength(1);
+    expect(await page.textContent('#verdicts')).toMatch(/fds leak verdict|finds no leak/);
+
     expect(errors).toEqual([]);
     console.log(`dashboard first load ${firstLoadMs} ms`);
     await ctx.close();

@@ -347,6 +347,14 @@ export class RecordView {
 
   /** Every process alive at the newest sample with its latest values; CPU over the last `windowMs`. */
   latest(windowMs = 60_000): ProcessLatest[] {
+    // One read snapshot for all of it: the cache of latestGauges checks that the recent tier still
+    // holds every row since its last reading and then reads them, and a sample committed between the
+    // two (moving rows on to the raw tier) would lose rows for good.
+    const db = this.reader.store.db;
+    return db.inTransaction ? this.readLatest(windowMs) : db.transaction(() => this.readLatest(windowMs))();
+  }
+
+  private readLatest(windowMs: number): ProcessLatest[] {
     const last = this.latestSample();
     if (!last) return [];
     const procs = this.prep(

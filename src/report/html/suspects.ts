@@ -77,8 +77,12 @@ const LEAK_METHOD =
 /** Chart times: epoch seconds to 10 ms, as every other chart of the report has them. */
 const seconds = (ms: number): number => Math.round(ms / 10) / 100;
 
-/** The record's processes behind an entity of a leaks or spikes document. */
-export function membersOf(reader: RecordReader, e: EntityRef): ProcessRow[] {
+/**
+ * The record's processes behind an entity of a leaks or spikes document. A tree's members are those the
+ * scan summed over window `t` (record/series.ts): the root and each descendant linked to it through
+ * processes alive in the window (a grandchild whose parent exited before it is not in the sum).
+ */
+export function membersOf(reader: RecordReader, e: EntityRef, t?: Timeline): ProcessRow[] {
   if (e.kind === 'process') {
     if (e.pid === undefined) return [];
     const rows = reader.processesByPid(e.pid);
@@ -93,7 +97,19 @@ export function membersOf(reader: RecordReader, e: EntityRef): ProcessRow[] {
   }
   if (e.kind === 'tree') {
     const id = /^t:(\d+)$/.exec(e.key)?.[1];
-    return id === undefined ? [] : reader.tree(Number(id));
+    if (id === undefined) return [];
+    const rows = reader.tree(Number(id));
+    if (!t) return rows;
+    const alive = new Map(rows.filter((p) => reader.aliveRange(p, t) !== undefined).map((p) => [p.id, p]));
+    const root = Number(id);
+    return [...alive.values()].filter((p) => {
+      let cur: ProcessRow | undefined = p;
+      for (let hops = 0; cur && hops <= alive.size; hops++) {
+        if (cur.id === root) return true;
+        cur = cur.parent === null ? undefined : alive.get(cur.parent);
+      }
+      return false;
+    });
   }
   return [];
 }
@@ -160,17 +176,21 @@ export function suspectChart(e: Columns, s: Suspect, maxPoints: number, id: stri
 /** Series of entities, read once each (a process is often a suspect for two metrics). */
 class EntitySeries {
   private readonly cache = new Map<string, Columns | null>();
+  private readonly thinned: Timeline;
+  /** `t`: the window the documents judged (membership); the series are read at SERIES_POINTS of it. */
   constructor(
     private readonly reader: RecordReader,
     private readonly view: RecordView,
     private readonly t: Timeline,
-  ) {}
+  ) {
+    this.thinned = thin(t, SERIES_POINTS);
+  }
 
   of(e: EntityRef): Columns | undefined {
     let c = this.cache.get(e.key);
     if (c === undefined) {
-      const members = membersOf(this.reader, e);
-      c = members.length ? this.view.entity(this.t, members) : null;
+      const members = membersOf(this.reader, e, this.t);
+      c = members.length ? this.view.entity(this.thinned, members) : null;
       this.cache.set(e.key, c);
     }
     return c ?? undefined;
@@ -209,7 +229,7 @@ export function reportLeaks(
       notes: ['no leak analysis: the leak detector was not run for this report'],
       suspects: [],
     };
-  const series = new EntitySeries(reader, view, thin(t, SERIES_POINTS));
+  const series = new EntitySeries(reader, view, t);
   const suspects = doc.suspects.map((s, k): ReportSuspect => {
     const e = k < MAX_CHARTED_SUSPECTS ? series.of(s.entity) : undefined;
     return { ...s, chart: e ? suspectChart(e, s, maxPoints, `leak-${k + 1}`) : undefined };
