@@ -19,6 +19,7 @@ import {
 } from '../../src/record/exporters/exposition.js';
 import { Sampler } from '../../src/record/sampler.js';
 import type { ProcessSampleInput, SampleInput } from '../../src/store/index.js';
+import { processInput } from '../helpers/sample-input.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 
@@ -27,25 +28,7 @@ function promtool(text: string): { status: number | null; out: string } {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-function proc(pid: number, over: Partial<ProcessSampleInput> = {}): ProcessSampleInput {
-  return {
-    pid,
-    startTimeTicks: 1000 + pid,
-    ppid: 1,
-    comm: `p${pid}`,
-    kernelThread: false,
-    exe: `/usr/bin/p${pid}`,
-    argv: [`p${pid}`],
-    utimeTicks: 0,
-    stimeTicks: 0,
-    minorFaults: 0,
-    majorFaults: 0,
-    rssBytes: 1_000_000,
-    threads: 1,
-    fdCount: 4,
-    ...over,
-  };
-}
+const proc = processInput;
 
 function sample(tMs: number, processes: ProcessSampleInput[]): SampleInput {
   return { tMs, bootId: 'b', host: { load1_x100: 150, mem_total_kib: 1024 }, processes };

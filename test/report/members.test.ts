@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordReader, RecordWriter, Store, type ProcessSampleInput } from '../../src/store/index.js';
 import { membersOf } from '../../src/report/html/suspects.js';
+import { processInput } from '../helpers/sample-input.js';
 
 const BOOT = '5e1f0d2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f';
 const T0 = Date.now() - 3_600_000;
@@ -16,22 +17,8 @@ let dir: string;
 let store: Store;
 let reader: RecordReader;
 
-const proc = (pid: number, ppid: number): ProcessSampleInput => ({
-  pid,
-  startTimeTicks: pid * 10,
-  ppid,
-  comm: `p${pid}`,
-  kernelThread: false,
-  exe: `/usr/bin/p${pid}`,
-  argv: [`p${pid}`],
-  utimeTicks: 0,
-  stimeTicks: 0,
-  minorFaults: 0,
-  majorFaults: 0,
-  rssBytes: 1 << 20,
-  threads: 1,
-  fdCount: 4,
-});
+const proc = (pid: number, ppid: number): ProcessSampleInput =>
+  processInput(pid, { ppid, startTimeTicks: pid * 10, rssBytes: 1 << 20 });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'procsleuth-members-'));
