@@ -23,12 +23,14 @@
  * - `host_remotes (sample, state, addr, count)` — the top remote addresses per TCP state, on socket passes.
  * - `meta` — the recorder's ownership (the lock, below) and maintenance state.
  *
- * ## Change-only encoding (an idle process costs nothing)
+ * ## Change-only encoding (an idle process costs almost nothing)
  * A series row is written only when something in it changed since that process's previous row. A gauge
  * column holds the new absolute value, NULL when unchanged (a NULL costs one header byte, no payload).
  * A counter column holds the increase since the previous row (small numbers are 1-byte varints), NULL
  * for none. The first row of a process in each recorder run is a keyframe (`k` = 1) with absolute
- * values, so a reader never needs rows from another run, and a crash loses no reference point.
+ * values, so a reader never needs rows from another run, and a crash loses no reference point. Every
+ * RESTATE_EVERY (360) samples, staggered by process, a row states each known gauge again even when
+ * unchanged (counters stay increases): the newest value of a gauge is never far back (writer.ts).
  * NULL also means "not read this sample" (PSS is read less often than RSS): readers carry the last
  * known value forward. Counters are raw kernel counters; rates are derived when reading.
  *

@@ -16,7 +16,7 @@ export const BUCKET_MS = 600_000;
 /**
  * counter: a kernel counter that only grows for one process (CPU ticks, faults). Stored as the increase
  * since the previous stored row; a keyframe row (`k` = 1) holds the absolute value.
- * gauge: a level (bytes, counts). Stored absolute, and only when it changed.
+ * gauge: a level (bytes, counts). Stored absolute, when it changed (and restated every RESTATE_EVERY samples).
  */
 export type ColumnKind = 'counter' | 'gauge';
 
