@@ -590,19 +590,11 @@ static uint64_t cpu_ticks(uint32_t pid) {
   return utime + stime;
 }
 
-/*
- * Whether a process that is still to be seen (no call counted, and not found running while attached)
- * has run since `since` was read; `now` gets the readings.
- */
-static int unseen_ran(const uint32_t *pids, const uint64_t *seen, const uint8_t *ran_attached,
-                      const uint64_t *since, uint64_t *now, int npids) {
-  int any = 0;
+/* Whether a process still to be seen (`watch[i]`) has run since its CPU time `since[i]` was read. */
+static int unseen_ran(const uint32_t *pids, const uint8_t *watch, const uint64_t *since, int npids) {
   for (int i = 0; i < npids; i++)
-    if (seen[i] == 0 && !ran_attached[i]) {
-      now[i] = cpu_ticks(pids[i]);
-      if (now[i] > since[i]) any = 1;
-    }
-  return any;
+    if (watch[i] && cpu_ticks(pids[i]) > since[i]) return 1;
+  return 0;
 }
 
 /*
@@ -692,8 +684,7 @@ int main(int argc, char **argv) {
   uint64_t *before = calloc((size_t)npids, sizeof(uint64_t)), *after = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu0 = calloc((size_t)npids, sizeof(uint64_t)), *cpu1 = calloc((size_t)npids, sizeof(uint64_t));
   uint64_t *cpu_gap = calloc((size_t)npids, sizeof(uint64_t)), *seen = calloc((size_t)npids, sizeof(uint64_t));
-  uint64_t *cpu_now = calloc((size_t)npids, sizeof(uint64_t));
-  uint8_t *ran_attached = calloc((size_t)npids, 1);
+  uint8_t *ran_attached = calloc((size_t)npids, 1), *watch = calloc((size_t)npids, 1);
   double duty = 1.0;
   static struct slot inflight[MAX_INFLIGHT];
   int n_inflight = 0;
@@ -745,7 +736,8 @@ int main(int argc, char **argv) {
      */
     for (int i = 0; i < npids; i++) {
       if (seen[i] == 0 && cpu1[i] > cpu0[i]) ran_attached[i] = 1;
-      cpu_gap[i] = cpu_ticks(pids[i]);
+      watch[i] = seen[i] == 0 && !ran_attached[i];
+      if (watch[i]) cpu_gap[i] = cpu_ticks(pids[i]);
     }
     uint64_t gap = (uint64_t)((double)(b2 - b0) * (1 / duty - 1));
     uint64_t next = b2 + gap, half = (uint64_t)(burst_ms * 1e6 / 2);
@@ -760,7 +752,7 @@ int main(int argc, char **argv) {
       }
       uint64_t step = now + (uint64_t)(CHECK_MS * 1e6);
       sleep_until(step < next ? step : next);
-      if (unseen_ran(pids, seen, ran_attached, cpu_gap, cpu_now, npids)) {
+      if (unseen_ran(pids, watch, cpu_gap, npids)) {
         go = 1;
         break;
       }

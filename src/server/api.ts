@@ -19,7 +19,7 @@ import type { TriageReport } from '../rules/types.js';
 import { type RecordReader, type Timeline } from '../store/index.js';
 import { RecordView, groupLatest, thin, type Columns, type ProcessLatest } from '../report/html/data.js';
 import { entityCharts, hostCharts, lastFinite } from '../report/html/model.js';
-import { SERIES_POINTS, suspectChart } from '../report/html/suspects.js';
+import { SERIES_POINTS, isProcess, suspectChart } from '../report/html/suspects.js';
 import type { LeaksDocument, Suspect } from '../detect/leaks.js';
 import { redactDeep } from '../report/redact.js';
 import { Background } from './background.js';
@@ -273,6 +273,29 @@ export class Api {
       });
     this.viewsJob = { keys: new Set(list.map(([k]) => k)), done };
     return done;
+  }
+
+  /** The detectors' state for a window, starting a run when none is going and one is due. */
+  private askSuspects(sinceText: string | null): SuspectsState {
+    const st = this.suspectState(sinceText);
+    if (!st.running && !this.detectRunning) this.nextDetection(this.now(), this.version());
+    return st;
+  }
+
+  /** How current the detectors' last result for a window is, as both suspect documents say it. */
+  private runStatus(st: SuspectsState): {
+    pending: boolean;
+    computedAt: string | null;
+    upToDate: boolean;
+    error: string | null;
+  } {
+    const r = st.result;
+    return {
+      pending: r === undefined && st.error === undefined,
+      computedAt: r ? new Date(r.startedMs).toISOString() : null,
+      upToDate: r ? r.version === this.version() : false,
+      error: st.error ?? null,
+    };
   }
 
   private suspectState(sinceText: string | null): SuspectsState {
@@ -610,7 +633,7 @@ export class Api {
         liveOnThisHost: alive,
         charts: entityCharts(e, `p${pid}`, points),
       });
-      return { doc, e, charts: new Map<string, unknown>() };
+      return { doc, e };
     });
     return { ...page.doc, leaks: this.processLeaks(sinceText, page, points) };
   }
@@ -625,40 +648,23 @@ export class Api {
     page: {
       doc: { process: { pid: number; startTimeTicks: number; bootId: string; group: string | null } };
       e: Columns;
-      charts: Map<string, unknown>;
     },
     points: number,
   ): unknown {
     if (!this.detect)
       return { available: false, pending: false, computedAt: null, suspects: [], related: [] };
-    const st = this.suspectState(sinceText);
-    if (!st.running && !this.detectRunning) this.nextDetection(this.now(), this.version());
-    const r = st.result;
-    const doc = r?.leaks as LeaksDocument | undefined;
+    const st = this.askSuspects(sinceText);
+    const doc = st.result?.leaks as LeaksDocument | undefined;
     const p = page.doc.process;
-    const own = (s: Suspect): boolean =>
-      s.entity.kind === 'process' &&
-      s.entity.pid === p.pid &&
-      s.entity.startTimeTicks === p.startTimeTicks &&
-      (s.entity.bootId === undefined || s.entity.bootId === p.bootId);
     const related = (s: Suspect): boolean =>
       (s.entity.kind === 'group' && p.group !== null && s.entity.group === p.group) ||
       (s.entity.kind === 'tree' && s.entity.pid === p.pid && s.entity.startTimeTicks === p.startTimeTicks);
-    const suspects = (doc?.suspects ?? []).filter(own).map((s) => {
-      // drawn once per detector run and page
-      const key = `${r!.startedMs}:${s.metric}`;
-      let chart = page.charts.get(key);
-      if (chart === undefined)
-        page.charts.set(key, (chart = suspectChart(page.e, s, points, `leak-${s.metric}`)));
-      return { ...s, chart };
-    });
     return {
       available: true,
-      pending: r === undefined && st.error === undefined,
-      computedAt: r ? new Date(r.startedMs).toISOString() : null,
-      upToDate: r ? r.version === this.version() : false,
-      error: st.error ?? null,
-      suspects,
+      ...this.runStatus(st),
+      suspects: (doc?.suspects ?? [])
+        .filter((s) => isProcess(s.entity, p))
+        .map((s) => ({ ...s, chart: suspectChart(page.e, s, points, `leak-${s.metric}`) })),
       related: (doc?.suspects ?? []).filter(related).map((s) => ({
         kind: s.entity.kind,
         key: s.entity.key,
@@ -759,18 +765,14 @@ export class Api {
         leaks: null,
         spikes: null,
       };
-    const st = this.suspectState(sinceText);
-    if (!st.running && !this.detectRunning) this.nextDetection(this.now(), this.version());
+    const st = this.askSuspects(sinceText);
     const r = st.result;
     return {
       ...base,
       available: true,
-      pending: r === undefined && st.error === undefined,
+      ...this.runStatus(st),
       refreshing: r !== undefined && st.running,
-      computedAt: r ? new Date(r.startedMs).toISOString() : null,
       computeMs: r ? Math.round(r.ms) : null,
-      upToDate: r ? r.version === this.version() : false,
-      error: st.error ?? null,
       leaks: r?.leaks ?? null,
       spikes: r?.spikes ?? null,
       chart: r?.chart ?? null,

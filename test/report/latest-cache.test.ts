@@ -16,6 +16,7 @@ import {
   type SampleInput,
 } from '../../src/store/index.js';
 import { RecordView } from '../../src/report/html/data.js';
+import { processInput } from '../helpers/sample-input.js';
 
 const INTERVAL = 10_000;
 const BOOT = '0b0e1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
@@ -28,25 +29,19 @@ let view: RecordView;
 let n = 0;
 const startMs = Date.now() - 1000 * INTERVAL;
 
-const procs: ProcessSampleInput[] = Array.from({ length: 30 }, (_, i) => ({
-  pid: 2000 + i,
-  startTimeTicks: 100 + i,
-  ppid: 1,
-  comm: `w${i}`,
-  kernelThread: false,
-  exe: `/usr/bin/w${i % 3}`,
-  argv: [`/usr/bin/w${i % 3}`, '--id', String(i)],
-  utimeTicks: 0,
-  stimeTicks: 0,
-  minorFaults: 0,
-  majorFaults: 0,
-  rssBytes: (10 + i) << 20,
-  anonBytes: (5 + i) << 20,
-  vszBytes: 500 << 20,
-  threads: 1 + (i % 4),
-  fdCount: 8 + i,
-  sockets: { tcp: { ESTABLISHED: i % 3 }, udp: 0, unix: 1, other: 0 },
-}));
+const procs: ProcessSampleInput[] = Array.from({ length: 30 }, (_, i) =>
+  processInput(2000 + i, {
+    startTimeTicks: 100 + i,
+    comm: `w${i}`,
+    exe: `/usr/bin/w${i % 3}`,
+    argv: [`/usr/bin/w${i % 3}`, '--id', String(i)],
+    rssBytes: (10 + i) << 20,
+    anonBytes: (5 + i) << 20,
+    vszBytes: 500 << 20,
+    threads: 1 + (i % 4),
+    fdCount: 8 + i,
+  }),
+);
 
 /** `count` more samples; process k changes its fds, RSS or sockets only now and then. */
 function append(count: number): void {

@@ -16,37 +16,15 @@ import {
   HOST_TCP_STATES,
   RecordView,
   thin,
-  columnsJson,
-  decimate,
   groupLatest,
   type Columns,
   type GroupLatest,
   type ProcessLatest,
-  type Reduce,
   type RunInfo,
 } from './data.js';
+import { chart, type ChartSpec } from './chart.js';
 
-export type Unit = 'bytes' | 'percent' | 'count' | 'per-second' | 'load';
-
-export interface ChartSpec {
-  id: string;
-  title: string;
-  unit: Unit;
-  /** Seconds since the epoch. */
-  t: number[];
-  series: {
-    label: string;
-    values: (number | null)[];
-    color?: string;
-    dash?: number[];
-    fill?: boolean;
-    width?: number;
-  }[];
-  marks?: { t: number; label: string; color?: string }[];
-  height?: number;
-  /** false: the y axis fits the data instead of starting at 0 (a slow leak on a big base shows). */
-  yMin0?: boolean;
-}
+export type { ChartSpec, Unit } from './chart.js';
 
 export interface EntitySection {
   kind: 'group' | 'process';
@@ -134,41 +112,6 @@ export interface BuildOptions {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const reduceFor = (name: string): Reduce => (/cpu/i.test(name) ? 'mean' : 'max');
-
-function chart(
-  id: string,
-  title: string,
-  unit: Unit,
-  c: Columns,
-  series: { col: string; label: string; color?: string; dash?: number[]; fill?: boolean }[],
-  maxPoints: number,
-  from = 0,
-): ChartSpec {
-  const picked: Record<string, Float64Array> = {};
-  for (const s of series) {
-    const v = c.cols[s.col];
-    if (v) picked[s.col] = v;
-  }
-  const d = decimate(c.tMs, picked, maxPoints, reduceFor, from);
-  const j = columnsJson(d);
-  return {
-    id,
-    title,
-    unit,
-    t: j.t,
-    series: series
-      .filter((s) => j.series[s.col])
-      .map((s) => ({
-        label: s.label,
-        values: j.series[s.col] ?? [],
-        ...(s.color ? { color: s.color } : {}),
-        ...(s.dash ? { dash: s.dash } : {}),
-        ...(s.fill ? { fill: true } : {}),
-      })),
-  };
-}
-
 export function hostCharts(host: Columns, maxPoints: number, idPrefix = 'host'): ChartSpec[] {
   const stateColors: Record<string, string> = {
     ESTABLISHED: '#2563eb',

@@ -103,14 +103,12 @@ function suspectHtml(s: ReportSuspect): string {
         ? `${ev.runs.growing} of ${ev.runs.count} grew, ${unitFmt(s.unit, ev.runs.medianGrowth)} each`
         : `${unitFmt(s.unit, ev.first)} → ${unitFmt(s.unit, ev.last)} over ${ev.samples} samples`,
     ],
-    ...(lim
-      ? ([['limit', `${unitFmt(s.unit, lim.value)}: ${lim.name} (${lim.source})`]] as [string, string][])
-      : []),
-    ['exhausted', exhausted],
-    ...(e.group && e.kind !== 'group' ? ([['group', e.group]] as [string, string][]) : []),
-    ...(e.processes !== undefined ? ([['processes', String(e.processes)]] as [string, string][]) : []),
-    ...(s.alsoGrowing.length ? ([['also growing', s.alsoGrowing.join(', ')]] as [string, string][]) : []),
   ];
+  if (lim) facts.push(['limit', `${unitFmt(s.unit, lim.value)}: ${lim.name} (${lim.source})`]);
+  facts.push(['exhausted', exhausted]);
+  if (e.group && e.kind !== 'group') facts.push(['group', e.group]);
+  if (e.processes !== undefined) facts.push(['processes', String(e.processes)]);
+  if (s.alsoGrowing.length) facts.push(['also growing', s.alsoGrowing.join(', ')]);
   const who = e.kind === 'process' ? `${e.pid ?? ''} ${e.comm ?? ''}`.trim() : e.label;
   return `<div class="suspect" data-suspect="${esc(e.key)}/${esc(s.metric)}"><div class="facts">
 <h3><span class="badge ${esc(s.verdict)}">${esc(s.verdict)}</span> ${esc(e.kind === 'process' ? '' : `${e.kind} `)}${esc(who)} — ${esc(metric)}</h3>

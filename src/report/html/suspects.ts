@@ -8,7 +8,7 @@ import type { EntityRef, LeaksDocument, Suspect } from '../../detect/leaks.js';
 import type { Spike, SpikeEvent, SpikesDocument } from '../../detect/spikes.js';
 import type { ProcessRow, RecordReader, Timeline } from '../../store/index.js';
 import { decimate, slice, thin, type Columns, type RecordView } from './data.js';
-import type { ChartSpec, Unit } from './model.js';
+import { chart, type ChartSpec, type Unit } from './chart.js';
 
 /** Points each suspect's series is read at before it is decimated for drawing (every k-th sample). */
 export const SERIES_POINTS = 2000;
@@ -77,6 +77,19 @@ const LEAK_METHOD =
 /** Chart times: epoch seconds to 10 ms, as every other chart of the report has them. */
 const seconds = (ms: number): number => Math.round(ms / 10) / 100;
 
+/** Whether a process entity of a document is this recorded process (pid, start time, and boot when known). */
+export function isProcess(
+  e: Pick<EntityRef, 'kind' | 'pid' | 'startTimeTicks' | 'bootId'>,
+  p: { pid: number; startTimeTicks: number; bootId: string },
+): boolean {
+  return (
+    e.kind === 'process' &&
+    e.pid === p.pid &&
+    e.startTimeTicks === p.startTimeTicks &&
+    (e.bootId === undefined || e.bootId === p.bootId)
+  );
+}
+
 /**
  * The record's processes behind an entity of a leaks or spikes document. A tree's members are those the
  * scan summed over window `t` (record/series.ts): the root and each descendant linked to it through
@@ -84,11 +97,7 @@ const seconds = (ms: number): number => Math.round(ms / 10) / 100;
  */
 export function membersOf(reader: RecordReader, e: EntityRef, t?: Timeline): ProcessRow[] {
   if (e.kind === 'process') {
-    if (e.pid === undefined) return [];
-    const rows = reader.processesByPid(e.pid);
-    const row = rows.find(
-      (p) => p.startTimeTicks === e.startTimeTicks && (e.bootId === undefined || p.bootId === e.bootId),
-    );
+    const row = e.pid === undefined ? undefined : reader.processesByPid(e.pid).find((p) => isProcess(e, p));
     return row ? [row] : [];
   }
   if (e.kind === 'group') {
@@ -257,50 +266,41 @@ export function reportSpikes(
     };
   const events = doc.events.slice(0, 40).map((ev, k): ReportEvent => {
     if (k >= MAX_CHARTED_EVENTS) return { ...ev, chart: undefined };
-    const rows = ev.members.flatMap((m) =>
-      m.pid === undefined
-        ? []
-        : reader.processesByPid(m.pid).filter((p) => p.startTimeTicks === m.startTimeTicks),
-    );
+    const rows = ev.members.flatMap((m) => membersOf(reader, { kind: 'process', key: '', label: '', ...m }));
     // Around the onset at full resolution: a spike of a few samples in days of data stays visible,
     // and the onset can be read to the sample; the host chart above gives the whole window.
     let at = 0;
     while (at + 1 < t.length && t.tMs[at + 1]! <= ev.onsetMs) at++;
     const context = Math.max(EVENT_CONTEXT_MIN, Math.round(t.length * EVENT_CONTEXT_SHARE));
     const e = view.entity(slice(t, at - context, at + context), rows);
-    const d = decimate(e.tMs, { cpu: e.cols['cpuPercent'] ?? new Float64Array(0) }, maxPoints, () => 'max');
     const first = ev.members[0];
     const who =
       ev.processes === 1 && first
         ? `${first.pid ?? ''} ${first.comm ?? ''}`.trim()
         : `the ${ev.processes} ${ev.group ? `workers of ${ev.group.length > 60 ? `${ev.group.slice(0, 59)}…` : ev.group}` : 'processes'}, summed`;
-    const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
-    return {
-      ...ev,
-      chart: {
-        id: `spike-${k + 1}`,
-        title: `Event ${k + 1}: CPU of ${who} (% of one core)`,
-        unit: 'percent',
-        t: Array.from(d.tMs, seconds),
-        series: [{ label: 'CPU', values: Array.from(d.cols['cpu'] ?? [], round), fill: true }],
-        marks: [{ t: seconds(ev.onsetMs), label: 'onset' }],
-      },
-    };
+    const c = chart(
+      `spike-${k + 1}`,
+      `Event ${k + 1}: CPU of ${who} (% of one core)`,
+      'percent',
+      e,
+      [{ col: 'cpuPercent', label: 'CPU', fill: true }],
+      maxPoints,
+      () => 'max', // the busiest point of each bucket: a short spike stays as high as it was
+    );
+    return { ...ev, chart: { ...c, marks: [{ t: seconds(ev.onsetMs), label: 'onset' }] } };
   });
   const aggregates = doc.spikes.filter((s) => s.entity.kind !== 'process').slice(0, 40);
-  const cpu = host.cols['cpuPercent'];
-  let chart: ChartSpec | undefined;
-  if (cpu && (events.length || aggregates.length)) {
-    const d = decimate(host.tMs, { cpu }, maxPoints, () => 'mean');
-    const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
-    chart = {
-      id: 'spikes',
-      title: 'Host CPU busy (% of all cores) with the onsets',
-      unit: 'percent',
-      t: Array.from(d.tMs, seconds),
-      series: [{ label: 'busy', values: Array.from(d.cols['cpu'] ?? [], round), fill: true }],
-      marks: onsetMarks(events, aggregates),
-    };
-  }
-  return { available: true, scanned: doc.scanned, notes: doc.notes, events, aggregates, chart };
+  const drawn = events.length || aggregates.length;
+  const c = drawn
+    ? chart(
+        'spikes',
+        'Host CPU busy (% of all cores) with the onsets',
+        'percent',
+        host,
+        [{ col: 'cpuPercent', label: 'busy', fill: true }],
+        maxPoints,
+      )
+    : undefined;
+  const hostChart = c?.series.length ? { ...c, marks: onsetMarks(events, aggregates) } : undefined;
+  return { available: true, scanned: doc.scanned, notes: doc.notes, events, aggregates, chart: hostChart };
 }
